@@ -1,0 +1,112 @@
+# zergling — build, test, bench.
+#   make run    build everything and start the HTTP demo on real io_uring
+#   make test   install what a fresh Debian 12 machine lacks, build, run every test
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+NODE      ?= node
+NPX       := ./node_modules/.bin
+JCO       := $(NPX)/jco
+B         := build
+
+# ---- C -> Wasm toolchain: wasi-sdk when WASI_SDK_PATH is set, else the newest Debian clang.
+ifneq ($(WASI_SDK_PATH),)
+WCC       := $(WASI_SDK_PATH)/bin/clang
+SYSROOT   := $(WASI_SDK_PATH)/share/wasi-sysroot
+WTARGET   := wasm32-wasip1
+else
+WCC       := $(firstword $(foreach v,22 19 18 17 16,$(wildcard /usr/bin/clang-$(v))))
+SYSROOT   := $(B)/sysroot
+WTARGET   := wasm32-wasi
+endif
+WCFLAGS   := --target=$(WTARGET) --sysroot=$(SYSROOT) -O2 -std=c11 -Wall -Wextra -Werror \
+             -Iwasm/include -mexec-model=reactor -fno-exceptions
+WLDFLAGS  := -Wl,--strip-all -Wl,--export=memory
+
+CORE_SRC  := $(sort $(wildcard wasm/src/*.c))
+PROBE_SRC := $(sort $(wildcard wasm/probe/*.c))
+WIT       := $(wildcard wasm/wit/*.wit)
+GEN       := bridge/gen
+
+.PHONY: setup deps npm build wasm native ts run test test-sim test-native sim bench bench-bridge clean
+
+# ---- setup: Debian packages + npm ci (only Debian's mirrors and the npm registry).
+APT_PKGS  := clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc liburing-dev wrk
+setup: $(B)/.apt node_modules/.ok
+$(B)/.apt:
+	@mkdir -p $(B)
+	@if ! dpkg -s $(APT_PKGS) >/dev/null 2>&1; then \
+	  echo "setup: apt-get install $(APT_PKGS)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PKGS) >/dev/null; \
+	fi
+	@touch $@
+node_modules/.ok: package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# ---- build
+build: setup wasm native ts
+
+$(SYSROOT)/.ok:
+	@mkdir -p $(B)/sysroot/include $(B)/sysroot/lib
+	@for t in wasm32-wasi wasm32-wasip1; do \
+	  ln -sfn /usr/include/wasm32-wasi $(B)/sysroot/include/$$t; \
+	  ln -sfn /usr/lib/wasm32-wasi $(B)/sysroot/lib/$$t; done
+	@touch $@
+
+# core.wasm -> component (jco new fails on a C/WIT signature mismatch) -> ES module.
+$(B)/wasm/reactor.core.wasm: $(CORE_SRC) $(wildcard wasm/include/*.h wasm/src/*.h) | $(if $(WASI_SDK_PATH),,$(SYSROOT)/.ok)
+	@mkdir -p $(@D)
+	$(WCC) $(WCFLAGS) $(ZL_CFLAGS) $(CORE_SRC) $(WLDFLAGS) -o $@
+$(B)/wasm/probe.core.wasm: $(PROBE_SRC) $(wildcard wasm/include/*.h wasm/probe/*.h) | $(if $(WASI_SDK_PATH),,$(SYSROOT)/.ok)
+	@mkdir -p $(@D)
+	$(WCC) $(WCFLAGS) $(PROBE_SRC) $(WLDFLAGS) -o $@
+
+$(B)/wasm/%.component.wasm: $(B)/wasm/%.core.wasm $(WIT)
+	$(JCO) embed --wit wasm/wit --world-name $(WORLD_$*) $< -o $(B)/wasm/$*.embed.wasm
+	$(JCO) new $(B)/wasm/$*.embed.wasm -o $@
+WORLD_reactor := reactor-core
+WORLD_probe   := probe
+
+$(GEN)/%/.ok: $(B)/wasm/%.component.wasm
+	@rm -rf $(GEN)/$*
+	$(JCO) transpile $< --instantiation sync --import-bindings js -o $(GEN)/$* --name $* --quiet
+	@touch $@
+
+# The backend interface: TypeScript generated from the whole WIT world (jco
+# transpile only types the imports a module happens to use).
+$(GEN)/types/.ok: $(WIT) node_modules/.ok
+	@rm -rf $(GEN)/types
+	$(JCO) types wasm/wit --world-name reactor-core -o $(GEN)/types --quiet
+	@touch $@
+
+wasm: $(GEN)/types/.ok $(GEN)/reactor/.ok $(if $(PROBE_SRC),$(GEN)/probe/.ok)
+
+NATIVE_SRC := $(wildcard native/src/*.cc native/src/*.h) native/binding.gyp
+native/build/Release/zergling_native.node: $(NATIVE_SRC) node_modules/.ok
+	cd native && ../$(NPX)/node-gyp rebuild --silent
+native: native/build/Release/zergling_native.node
+
+ts: node_modules/.ok wasm
+	$(NPX)/tsc -p tsconfig.json --noEmit
+
+# ---- run: the HTTP demo on real io_uring
+PORT ?= 8080
+run: build
+	$(NODE) --import tsx examples/http.ts --port $(PORT)
+
+# ---- tests: uvu over test/**/*.test.ts; .ci/run reads the plain summary line.
+test: build
+	@bash test/run.sh
+
+sim: build
+	$(NODE) --import tsx test/sim/runner.ts --seeds $(or $(SEEDS),1000)
+
+bench: build
+	bash bench/run.sh
+
+bench-bridge: build
+	$(NODE) --import tsx bench/bridge.ts
+
+clean:
+	rm -rf $(B) $(GEN) native/build

@@ -1,0 +1,68 @@
+// The backend contract. `Host` is the TypeScript jco generates from
+// wasm/wit/host.wit (`make wasm` writes bridge/gen/types): the native backend
+// (real io_uring) and the simulator implement exactly this type, the way
+// TigerBeetle's linux.zig and its simulator implement one IO interface.
+import type * as HostModule from './gen/types/interfaces/zergling-reactor-host.js';
+import type * as ReactorModule from './gen/types/interfaces/zergling-reactor-reactor.js';
+
+/** Every import of `interface host`, as generated from the WIT. */
+export type Host = typeof HostModule;
+/** Every export of `interface reactor`, as generated from the WIT. */
+export type Reactor = typeof ReactorModule;
+export type ReactorConfig = ReactorModule.Config;
+export type ReactorStats = ReactorModule.ReactorStats;
+
+/**
+ * What a backend offers beyond the WIT imports: host-side access that never
+ * crosses into Wasm (slab memory for the JS layer, ring wake-ups).
+ */
+export interface Backend {
+  readonly kind: 'native' | 'sim';
+  /** The WIT imports handed to the component. */
+  readonly host: Host;
+  /**
+   * The bytes of a slab, zero copy (native: an external ArrayBuffer over the
+   * registered memory; sim: a plain ArrayBuffer). Throws `EBADF` for an
+   * unknown slab.
+   */
+  slabBuffer(slab: number): ArrayBuffer;
+  /**
+   * Calls `onReady` whenever the ring may have CQEs to reap (native: the
+   * ring's eventfd watched by libuv). Returns a function that stops watching.
+   */
+  watch(ring: number, onReady: () => void): () => void;
+  /** Number of fds the guest currently owns (socket() and accepted fds). */
+  ownedFds(): number;
+}
+
+/** Linux errno names for the negative results of host calls. */
+export const ERRNO: Readonly<Record<number, string>> = Object.freeze({
+  1: 'EPERM', 2: 'ENOENT', 4: 'EINTR', 5: 'EIO', 9: 'EBADF', 11: 'EAGAIN', 12: 'ENOMEM',
+  13: 'EACCES', 14: 'EFAULT', 16: 'EBUSY', 17: 'EEXIST', 22: 'EINVAL', 23: 'ENFILE',
+  24: 'EMFILE', 32: 'EPIPE', 38: 'ENOSYS', 62: 'ETIME', 88: 'ENOTSOCK', 95: 'EOPNOTSUPP',
+  97: 'EAFNOSUPPORT', 98: 'EADDRINUSE', 99: 'EADDRNOTAVAIL', 103: 'ECONNABORTED',
+  104: 'ECONNRESET', 105: 'ENOBUFS', 107: 'ENOTCONN', 110: 'ETIMEDOUT', 111: 'ECONNREFUSED',
+  114: 'EALREADY', 125: 'ECANCELED',
+});
+
+/** An `Error` with Node's shape: `code` (e.g. 'EADDRINUSE') and `errno` (negative). */
+export class ZerglingError extends Error {
+  readonly code: string;
+  readonly errno: number;
+  readonly syscall: string | undefined;
+  constructor(code: string, message: string, errno = 0, syscall?: string) {
+    super(message);
+    this.name = 'ZerglingError';
+    this.code = code;
+    this.errno = errno;
+    this.syscall = syscall;
+  }
+}
+
+/** Turns a negative host result into a `ZerglingError` (`-98` → `EADDRINUSE`). */
+export function errnoError(neg: number, syscall: string, detail?: string): ZerglingError {
+  const n = Math.abs(neg);
+  const code = ERRNO[n] ?? `E${n}`;
+  const msg = `${syscall} failed: ${code} (${-n})${detail ? ': ' + detail : ''}`;
+  return new ZerglingError(code, msg, -n, syscall);
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every test/**/*.test.ts in its own Node process (a native crash cannot
+# hide the other files' results), then prints one plain line CI reads:
+#   N passed, N failed
+# TEST_FILTER=regex narrows the files.
+set -u
+cd "$(dirname "$0")/.."
+export NO_COLOR=1
+passed=0; failed=0; bad=()
+mapfile -t files < <(find test -name '*.test.ts' | sort | grep -E "${TEST_FILTER:-.}")
+for f in "${files[@]}"; do
+  start=$(date +%s)
+  out=$(timeout "${TEST_TIMEOUT:-900}" node --import tsx "$f" 2>&1); rc=$?
+  total=$(grep -E '^ *Total:' <<<"$out" | tail -1 | grep -oE '[0-9]+' || true)
+  pass=$(grep -E '^ *Passed:' <<<"$out" | tail -1 | grep -oE '[0-9]+' || true)
+  total=${total:-0}; pass=${pass:-0}
+  fail=$((total - pass))
+  if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then fail=1; fi   # crashed or timed out outside a test
+  passed=$((passed + pass)); failed=$((failed + fail))
+  printf '%-48s %3d passed %3d failed  (%ss)\n' "$f" "$pass" "$fail" "$(( $(date +%s) - start ))"
+  if [ "$fail" -ne 0 ]; then bad+=("$f"); echo "$out" | tail -60; fi
+done
+echo "${passed} passed, ${failed} failed"
+[ "$failed" -eq 0 ] && [ "${#files[@]}" -gt 0 ]
