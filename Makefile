@@ -21,13 +21,14 @@ WTARGET   := wasm32-wasi
 endif
 WCFLAGS   := --target=$(WTARGET) --sysroot=$(SYSROOT) -O2 -std=c11 -Wall -Wextra -Werror \
              -Iwasm/include -mexec-model=reactor -fno-exceptions
-WLDFLAGS  := -Wl,--strip-all -Wl,--export=memory
+WLDFLAGS  := -Wl,--strip-all
 
 CORE_SRC  := $(sort $(wildcard wasm/src/*.c))
 PROBE_SRC := $(sort $(wildcard wasm/probe/*.c))
 WIT       := $(wildcard wasm/wit/*.wit)
 GEN       := bridge/gen
 
+.SECONDARY:
 .PHONY: setup deps npm build wasm native ts run test test-sim test-native sim bench bench-bridge clean
 
 # ---- setup: Debian packages + npm ci (only Debian's mirrors and the npm registry).
