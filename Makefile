@@ -59,6 +59,10 @@ $(SYSROOT)/.ok:
 $(B)/wasm/reactor.core.wasm: $(CORE_SRC) $(wildcard wasm/include/*.h wasm/src/*.h) | $(if $(WASI_SDK_PATH),,$(SYSROOT)/.ok)
 	@mkdir -p $(@D)
 	$(WCC) $(WCFLAGS) $(ZL_CFLAGS) $(CORE_SRC) $(WLDFLAGS) -o $@
+# The same core with the stale-token check compiled out: the simulator must catch it.
+$(B)/wasm/reactor-broken.core.wasm: $(CORE_SRC) $(wildcard wasm/include/*.h wasm/src/*.h) | $(if $(WASI_SDK_PATH),,$(SYSROOT)/.ok)
+	@mkdir -p $(@D)
+	$(WCC) $(WCFLAGS) -DZL_FAULT_SKIP_STALE_CHECK $(CORE_SRC) $(WLDFLAGS) -o $@
 $(B)/wasm/probe.core.wasm: $(PROBE_SRC) $(wildcard wasm/include/*.h wasm/probe/*.h) | $(if $(WASI_SDK_PATH),,$(SYSROOT)/.ok)
 	@mkdir -p $(@D)
 	$(WCC) $(WCFLAGS) $(PROBE_SRC) $(WLDFLAGS) -o $@
@@ -68,10 +72,11 @@ $(B)/wasm/%.component.wasm: $(B)/wasm/%.core.wasm $(WIT)
 	$(JCO) new $(B)/wasm/$*.embed.wasm -o $@
 WORLD_reactor := reactor-core
 WORLD_probe   := probe
+WORLD_reactor-broken := reactor-core
 
 $(GEN)/%/.ok: $(B)/wasm/%.component.wasm
 	@rm -rf $(GEN)/$*
-	$(JCO) transpile $< --instantiation sync --import-bindings js -o $(GEN)/$* --name $* --quiet
+	$(JCO) transpile $< --instantiation sync --import-bindings js -o $(GEN)/$* --name $(if $(filter reactor-broken,$*),reactor,$*) --quiet
 	@touch $@
 
 # The backend interface: TypeScript generated from the whole WIT world (jco
@@ -81,7 +86,7 @@ $(GEN)/types/.ok: $(WIT) node_modules/.ok
 	$(JCO) types wasm/wit --world-name reactor-core -o $(GEN)/types --quiet
 	@touch $@
 
-wasm: $(GEN)/types/.ok $(GEN)/reactor/.ok $(if $(PROBE_SRC),$(GEN)/probe/.ok)
+wasm: $(GEN)/types/.ok $(GEN)/reactor/.ok $(GEN)/reactor-broken/.ok $(if $(PROBE_SRC),$(GEN)/probe/.ok)
 
 NATIVE_SRC := $(wildcard native/src/*.cc native/src/*.h) native/binding.gyp
 native/build/Release/zergling_native.node: $(NATIVE_SRC) node_modules/.ok

@@ -31,6 +31,14 @@ export interface Backend {
    * ring's eventfd watched by libuv). Returns a function that stops watching.
    */
   watch(ring: number, onReady: () => void): () => void;
+  /**
+   * Lends a caller's ArrayBuffer to the kernel as a slab, without copying
+   * (large writes). The buffer must stay untouched until `unpinSlab`.
+   * Returns the slab handle.
+   */
+  pinSlab(buffer: ArrayBuffer): number;
+  /** Ends a `pinSlab` loan. The guest can never destroy a pinned slab. */
+  unpinSlab(slab: number): void;
   /** Number of fds the guest currently owns (socket() and accepted fds). */
   ownedFds(): number;
 }
