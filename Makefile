@@ -68,7 +68,7 @@ $(B)/wasm/probe.core.wasm: $(PROBE_SRC) $(wildcard wasm/include/*.h wasm/probe/*
 	$(WCC) $(WCFLAGS) $(PROBE_SRC) $(WLDFLAGS) -o $@
 
 $(B)/wasm/%.component.wasm: $(B)/wasm/%.core.wasm $(WIT)
-	$(JCO) embed --wit wasm/wit --world-name $(WORLD_$*) $< -o $(B)/wasm/$*.embed.wasm
+	$(NODE) wasm/embed.mjs wasm/wit $(WORLD_$*) $< $(B)/wasm/$*.embed.wasm
 	$(JCO) new $(B)/wasm/$*.embed.wasm -o $@
 WORLD_reactor := reactor-core
 WORLD_probe   := probe
@@ -88,9 +88,9 @@ $(GEN)/types/.ok: $(WIT) node_modules/.ok
 
 wasm: $(GEN)/types/.ok $(GEN)/reactor/.ok $(GEN)/reactor-broken/.ok $(if $(PROBE_SRC),$(GEN)/probe/.ok)
 
-NATIVE_SRC := $(wildcard native/src/*.cc native/src/*.h) native/binding.gyp
+NATIVE_SRC := $(wildcard native/src/*.cc native/src/*.h) native/binding.gyp native/exports.map
 native/build/Release/zergling_native.node: $(NATIVE_SRC) node_modules/.ok
-	cd native && ../$(NPX)/node-gyp rebuild --silent
+	cd native && ../$(NPX)/node-gyp rebuild --silent $(if $(wildcard /usr/include/node/node_api.h),--nodedir=/usr)
 native: native/build/Release/zergling_native.node
 
 ts: node_modules/.ok wasm
@@ -105,7 +105,7 @@ run: build
 test: build
 	@bash test/run.sh
 
-sim: build
+sim: setup wasm
 	$(NODE) --import tsx test/sim/runner.ts --seeds $(or $(SEEDS),1000)
 
 bench: build

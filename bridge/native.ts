@@ -1,0 +1,199 @@
+// The native backend: real io_uring through the N-API helper in native/
+// (liburing linked statically). The addon's exports *are* the host imports:
+// `host` holds the addon's own functions, so a Wasm import call costs one
+// N-API hop and no JS wrapper.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { ZerglingError, errnoError } from './backend.ts';
+import type { Backend, Host } from './backend.ts';
+import type { Cqe } from './gen/types/interfaces/zergling-reactor-host.js';
+
+/** Every `interface host` import, by jco's name (checked against `Host` below). */
+const HOST_NAMES = [
+  'createRing', 'createRingEx', 'destroyRing', 'getRingFlags',
+  'getSqe', 'submit', 'submitAndWait', 'submitAndWaitTimeout', 'enter',
+  'waitCqe', 'waitCqeTimeout', 'waitCqes', 'peekBatchCqe', 'cqeSeen', 'cqAdvance', 'cqReady', 'sqReady',
+  'prepMultishotAccept', 'prepRecvMultishotSelect', 'prepSend', 'prepSendmsg', 'prepCancel64',
+  'sqeSetData64', 'cqeGetData64',
+  'setupBufRing', 'freeBufRing', 'bufRingAdd', 'bufRingAdvance', 'cqeHasBuffer', 'cqeBufferId',
+  'slabCreate', 'slabDestroy',
+  'socket', 'bind', 'bind6', 'listen', 'setsockopt', 'close', 'fcntl', 'inetPton', 'shutdown',
+  'getsockname', 'getpeername',
+  'pinCurrentThreadToCpu',
+] as const satisfies readonly (keyof Host)[];
+// A WIT import missing from HOST_NAMES fails the type check here.
+type MissingHostName = Exclude<keyof Host, (typeof HOST_NAMES)[number]>;
+const allHostNamesListed: [MissingHostName] extends [never] ? true : MissingHostName = true;
+void allHostNamesListed;
+
+/**
+ * The three pure CQE helpers only read a field of their argument. As JS they
+ * cost ~1 ns; through N-API ~100 ns (a call plus a property read), and the
+ * guest calls them for every CQE. Same results as the addon's exports of the
+ * same names (test/native/watch.test.ts compares them).
+ */
+export const PURE_CQE_HELPERS = Object.freeze({
+  cqeGetData64: (c: Cqe): bigint => BigInt.asUintN(64, c.userData),
+  cqeHasBuffer: (c: Cqe): boolean => (c.flags & 1) !== 0,
+  cqeBufferId: (c: Cqe): number => ((c.flags & 1) !== 0 ? c.flags >>> 16 : -22),
+});
+
+/** What the addon exports beyond the WIT imports (negative results are -errno). */
+export interface NativeAddon extends Host {
+  slabBuffer(slab: number): ArrayBuffer | number;
+  pinSlab(buffer: ArrayBuffer): number;
+  unpinSlab(slab: number): number;
+  watch(ring: number, onReady: () => void, threaded: boolean): number;
+  unwatch(ring: number, id: number): number;
+  ownedFds(): number;
+  /** Test introspection of a ring's in-flight accounting, or -EBADF. */
+  ringInfo(ring: number): RingInfo | number;
+}
+
+export interface RingInfo {
+  /** Submitted operations whose final CQE has not been read or consumed. */
+  live: number;
+  /** Distinct user_data values among them. */
+  userData: number;
+  /** Slab mappings kept alive because a send may still read them. */
+  quarantined: number;
+  bufRings: number;
+  watched: boolean;
+}
+
+const ADDON_URL = new URL('../native/build/Release/zergling_native.node', import.meta.url);
+let addon: NativeAddon | undefined;
+let loadError: ZerglingError | undefined;
+
+function nativeError(message: string): ZerglingError {
+  return new ZerglingError('ERR_ZERGLING_NATIVE', message);
+}
+
+/** Loads (once) the N-API helper; throws ERR_ZERGLING_NATIVE when it cannot. */
+export function loadNativeAddon(): NativeAddon {
+  if (addon !== undefined) return addon;
+  if (loadError !== undefined) throw loadError;
+  // ZERGLING_NATIVE_PATH: another build of the helper (e.g. a sanitizer build).
+  const path = process.env.ZERGLING_NATIVE_PATH ?? fileURLToPath(ADDON_URL);
+  try {
+    if (process.platform !== 'linux' || process.arch !== 'x64') {
+      throw nativeError(
+        `the native io_uring backend needs Linux on x64 (this is ${process.platform}/${process.arch}); ` +
+          'use the simulator backend instead');
+    }
+    if (!existsSync(path)) {
+      throw nativeError(`the native helper is not built (${path} is missing): run \`make native\``);
+    }
+    let mod: unknown;
+    try {
+      mod = createRequire(import.meta.url)(path);
+    } catch (e) {
+      throw nativeError(`cannot load the native helper ${path}: ${(e as Error).message}`);
+    }
+    const m = mod as Record<string, unknown>;
+    const missing = HOST_NAMES.filter((n) => typeof m[n] !== 'function');
+    if (missing.length > 0) {
+      throw nativeError(`the native helper ${path} is stale (no ${missing.join(', ')}): run \`make native\``);
+    }
+    addon = mod as NativeAddon;
+    return addon;
+  } catch (e) {
+    loadError = e instanceof ZerglingError ? e : nativeError(String(e));
+    throw loadError;
+  }
+}
+
+/** True when the native helper can be loaded on this machine. */
+export function nativeAvailable(): boolean {
+  try {
+    loadNativeAddon();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const EPERM = 1;
+const ENOSYS = 38;
+
+/**
+ * Creates and destroys a tiny ring. When the kernel refuses io_uring (ENOSYS:
+ * not built in or filtered by seccomp; EPERM: disabled by sysctl or policy),
+ * throws a ZerglingError with that code and a message saying so.
+ */
+export function checkIoUring(): void {
+  const a = loadNativeAddon();
+  const ring = a.createRing(2);
+  if (ring >= 0) {
+    a.destroyRing(ring);
+    return;
+  }
+  if (ring === -ENOSYS || ring === -EPERM) {
+    const code = ring === -ENOSYS ? 'ENOSYS' : 'EPERM';
+    throw new ZerglingError(
+      code,
+      `io_uring is unavailable: io_uring_setup failed with ${code} (${ring}). The kernel refuses io_uring ` +
+        'for this process: check /proc/sys/kernel/io_uring_disabled (0 allows it; 1 only for the group in ' +
+        'kernel.io_uring_group; 2 disables it) and any seccomp policy (container runtimes such as Docker ' +
+        'block io_uring_setup in their default profile).',
+      ring,
+      'io_uring_setup');
+  }
+  throw errnoError(ring, 'io_uring_setup', 'cannot create an io_uring');
+}
+
+/** The number of fds the guest owns in this process (all threads). */
+export function ownedFds(): number {
+  return loadNativeAddon().ownedFds();
+}
+
+function threadedWakeups(): boolean {
+  const v = process.versions as Record<string, string | undefined>;
+  return v.bun !== undefined || v.deno !== undefined || process.env.ZERGLING_WATCH === 'thread';
+}
+
+/**
+ * The native backend. Wake-ups use libuv's uv_poll on Node and a waiter
+ * thread on Bun/Deno (or when ZERGLING_WATCH=thread).
+ */
+export function createNativeBackend(): Backend {
+  const a = loadNativeAddon();
+  // The addon's own functions, unwrapped; only the pure helpers are JS.
+  const host = Object.freeze({
+    ...Object.fromEntries(HOST_NAMES.map((n) => [n, a[n]])),
+    ...PURE_CQE_HELPERS,
+  }) as unknown as Host;
+  const threaded = threadedWakeups();
+  return {
+    kind: 'native',
+    host,
+    slabBuffer(slab: number): ArrayBuffer {
+      const r = a.slabBuffer(slab);
+      if (typeof r === 'number') throw errnoError(r, 'slabBuffer', `slab ${slab}`);
+      return r;
+    },
+    watch(ring: number, onReady: () => void): () => void {
+      const id = a.watch(ring, onReady, threaded);
+      if (id < 0) throw errnoError(id, 'watch', `ring ${ring}`);
+      let active = true;
+      return () => {
+        if (!active) return;
+        active = false;
+        a.unwatch(ring, id);  // -EBADF when destroy-ring already stopped it
+      };
+    },
+    pinSlab(buffer: ArrayBuffer): number {
+      const r = a.pinSlab(buffer);
+      if (r < 0) throw errnoError(r, 'pinSlab');
+      return r;
+    },
+    unpinSlab(slab: number): void {
+      const r = a.unpinSlab(slab);
+      if (r < 0) throw errnoError(r, 'unpinSlab', `slab ${slab}`);
+    },
+    ownedFds(): number {
+      return a.ownedFds();
+    },
+  };
+}

@@ -1,0 +1,223 @@
+// zl_cqe.cc — completion: wait-cqe, wait-cqe-timeout, wait-cqes,
+// peek-batch-cqe, cqe-seen, cq-advance, cq-ready, and the pure CQE helpers.
+#include <cstring>
+
+#include "zl_exports.h"
+#include "zl_ring.h"
+
+int zl_timespec(napi_env env, napi_value v, struct __kernel_timespec* ts, bool* threw) {
+    int64_t sec, nsec;
+    if (!zl_field_i64(env, v, "tvSec", &sec) || !zl_field_i64(env, v, "tvNsec", &nsec)) {
+        *threw = true;
+        return -EINVAL;
+    }
+    if (sec < 0 || nsec < 0 || nsec >= 1000000000) return -EINVAL;
+    ts->tv_sec = sec;
+    ts->tv_nsec = nsec;
+    return 0;
+}
+
+namespace {
+// A liburing wait, then a copy of the head CQE (not consumed).
+napi_value wait_result(napi_env env, ZlEnv* E, Ring* r, uint32_t h0, int ret,
+                       struct io_uring_cqe* cqe) {
+    zl_after_flush(r, h0);
+    if (ret == 0 && cqe == nullptr) ret = -EAGAIN;
+    if (ret < 0) return zl_cqe_result(env, ret, 0, 0, 0);
+    struct io_uring_cqe c = *cqe;
+    zl_process_cqes(E, r, *r->ring.cq.khead + 1, true);  // the guest reads the head
+    return zl_cqe_result(env, 0, c.user_data, c.res, c.flags);
+}
+
+// `len` bytes of the pool: each result owns its own bytes (no aliasing
+// between calls); a new pool ArrayBuffer when this one is used up, or was
+// detached by a transfer of some view's buffer.
+uint8_t* pool_take(napi_env env, ZlEnv* E, size_t len, napi_value* ab, size_t* offset) {
+    constexpr size_t POOL = 64 * 1024;
+    bool fresh = E->pool == nullptr || E->pool_used + len > E->pool_size;
+    if (!fresh) {
+        bool detached = true;
+        napi_get_reference_value(env, E->pool, ab);
+        if (*ab == nullptr || napi_is_detached_arraybuffer(env, *ab, &detached) != napi_ok || detached)
+            fresh = true;
+    }
+    if (fresh) {
+        size_t size = len > POOL ? len : POOL;
+        void* data;
+        if (napi_create_arraybuffer(env, size, &data, ab) != napi_ok) return nullptr;
+        if (E->pool != nullptr) napi_delete_reference(env, E->pool);
+        napi_create_reference(env, *ab, 1, &E->pool);
+        E->pool_base = static_cast<uint8_t*>(data);
+        E->pool_size = size;
+        E->pool_used = 0;
+    }
+    *offset = E->pool_used;
+    E->pool_used += len;
+    return E->pool_base + *offset;
+}
+
+napi_value bad_ring(napi_env env) { return zl_cqe_result(env, -EBADF, 0, 0, 0); }
+
+// Reads a `cqe` record argument.
+bool cqe_arg(napi_env env, napi_value v, uint32_t* flags) {
+    return zl_field_u32(env, v, "flags", flags);
+}
+}  // namespace
+
+napi_value zl_wait_cqe(napi_env env, napi_callback_info info) {
+    ZL_ARGS(1);
+    ZL_U32(0, h);
+    Ring* r = zl_ring(E, h);
+    if (r == nullptr) return bad_ring(env);
+    uint32_t h0 = r->ring.sq.sqe_head;
+    struct io_uring_cqe* cqe = nullptr;
+    int ret = io_uring_wait_cqe(&r->ring, &cqe);
+    return wait_result(env, E, r, h0, ret, cqe);
+}
+
+napi_value zl_wait_cqe_timeout(napi_env env, napi_callback_info info) {
+    ZL_ARGS(2);
+    ZL_U32(0, h);
+    struct __kernel_timespec ts;
+    bool threw = false;
+    int bad = zl_timespec(env, argv[1], &ts, &threw);
+    if (threw) return nullptr;
+    Ring* r = zl_ring(E, h);
+    if (r == nullptr) return bad_ring(env);
+    if (bad) return zl_cqe_result(env, bad, 0, 0, 0);
+    uint32_t h0 = r->ring.sq.sqe_head;
+    struct io_uring_cqe* cqe = nullptr;
+    int ret = io_uring_wait_cqe_timeout(&r->ring, &cqe, &ts);
+    return wait_result(env, E, r, h0, ret, cqe);
+}
+
+napi_value zl_wait_cqes(napi_env env, napi_callback_info info) {
+    ZL_ARGS(3);
+    ZL_U32(0, h);
+    ZL_U32(1, wait_nr);
+    struct __kernel_timespec ts;
+    bool threw = false;
+    int bad = zl_timespec(env, argv[2], &ts, &threw);
+    if (threw) return nullptr;
+    Ring* r = zl_ring(E, h);
+    if (r == nullptr) return bad_ring(env);
+    if (bad) return zl_cqe_result(env, bad, 0, 0, 0);
+    uint32_t h0 = r->ring.sq.sqe_head;
+    struct io_uring_cqe* cqe = nullptr;
+    int ret = io_uring_wait_cqes(&r->ring, &cqe, wait_nr, &ts, nullptr);
+    return wait_result(env, E, r, h0, ret, cqe);
+}
+
+napi_value zl_peek_batch_cqe(napi_env env, napi_callback_info info) {
+    ZL_ARGS(2);
+    ZL_U32(0, h);
+    ZL_U32(1, max);
+    Ring* r = zl_ring(E, h);
+    uint32_t n = 0;
+    if (r != nullptr && max != 0) {
+        n = io_uring_cq_ready(&r->ring);
+        if (n == 0 && io_uring_cq_has_overflow(&r->ring)) {
+            io_uring_get_events(&r->ring);  // as liburing's peek: flush the overflow list
+            n = io_uring_cq_ready(&r->ring);
+        }
+        if (n > max) n = max;
+    }
+    napi_value out;
+    if (n == 0) {  // the common idle case allocates nothing...
+        napi_get_reference_value(env, E->empty_u8, &out);
+        napi_value buf;
+        bool detached = false;
+        napi_get_typedarray_info(env, out, nullptr, nullptr, nullptr, &buf, nullptr);
+        napi_is_detached_arraybuffer(env, buf, &detached);
+        if (!detached) return out;
+        // ...unless someone transferred its buffer away: make a new one.
+        napi_delete_reference(env, E->empty_u8);
+        napi_create_arraybuffer(env, 0, nullptr, &buf);
+        napi_create_typedarray(env, napi_uint8_array, 0, buf, 0, &out);
+        napi_create_reference(env, out, 1, &E->empty_u8);
+        return out;
+    }
+    size_t offset;
+    napi_value ab;
+    uint8_t* data = pool_take(env, E, static_cast<size_t>(n) * 16, &ab, &offset);
+    if (data == nullptr) return nullptr;
+    uint32_t head = *r->ring.cq.khead;
+    uint32_t mask = r->ring.cq.ring_mask;
+    uint32_t first = head & mask;
+    uint32_t n1 = r->ring.cq.ring_entries - first;
+    if (n1 > n) n1 = n;
+    memcpy(data, &r->ring.cq.cqes[first], static_cast<size_t>(n1) * 16);
+    if (n1 < n) memcpy(data + n1 * 16, &r->ring.cq.cqes[0], (n - n1) * 16);
+    zl_process_cqes(E, r, head + n, true);
+    napi_create_typedarray(env, napi_uint8_array, static_cast<size_t>(n) * 16, ab, offset, &out);
+    return out;
+}
+
+namespace {
+int32_t advance(ZlEnv* E, Ring* r, uint32_t count) {
+    uint32_t ready = io_uring_cq_ready(&r->ring);
+    if (count > ready) return -EINVAL;
+    // CQEs consumed without being read: account them (and close accepted fds
+    // the guest never learned).
+    zl_process_cqes(E, r, *r->ring.cq.khead + count, false);
+    io_uring_cq_advance(&r->ring, count);
+    return 0;
+}
+}  // namespace
+
+napi_value zl_cqe_seen(napi_env env, napi_callback_info info) {
+    ZL_ARGS(1);
+    ZL_U32(0, h);
+    Ring* r = zl_ring(E, h);
+    if (r == nullptr) return zl_err(env, EBADF);
+    return zl_int(env, advance(E, r, 1));
+}
+
+napi_value zl_cq_advance(napi_env env, napi_callback_info info) {
+    ZL_ARGS(2);
+    ZL_U32(0, h);
+    ZL_U32(1, count);
+    Ring* r = zl_ring(E, h);
+    if (r == nullptr) return zl_err(env, EBADF);
+    return zl_int(env, advance(E, r, count));
+}
+
+napi_value zl_cq_ready(napi_env env, napi_callback_info info) {
+    ZL_ARGS(1);
+    ZL_U32(0, h);
+    Ring* r = zl_ring(E, h);
+    if (r == nullptr) return zl_err(env, EBADF);
+    return zl_int(env, static_cast<int32_t>(io_uring_cq_ready(&r->ring)));
+}
+
+// ---- pure helpers: the CQE crosses as data
+
+napi_value zl_cqe_get_data64(napi_env env, napi_callback_info info) {
+    ZL_ARGS(1);
+    napi_value v;
+    if (napi_get_named_property(env, argv[0], "userData", &v) != napi_ok)
+        return zl_type_error(env, "expected a cqe record");
+    uint64_t u;
+    bool lossless = false;
+    if (napi_get_value_bigint_uint64(env, v, &u, &lossless) == napi_ok && lossless) return v;
+    if (!zl_u64(env, v, &u)) return nullptr;
+    napi_create_bigint_uint64(env, u, &v);
+    return v;
+}
+
+napi_value zl_cqe_has_buffer(napi_env env, napi_callback_info info) {
+    ZL_ARGS(1);
+    uint32_t flags;
+    if (!cqe_arg(env, argv[0], &flags)) return nullptr;
+    napi_value b;
+    napi_get_boolean(env, (flags & IORING_CQE_F_BUFFER) != 0, &b);
+    return b;
+}
+
+napi_value zl_cqe_buffer_id(napi_env env, napi_callback_info info) {
+    ZL_ARGS(1);
+    uint32_t flags;
+    if (!cqe_arg(env, argv[0], &flags)) return nullptr;
+    if (!(flags & IORING_CQE_F_BUFFER)) return zl_err(env, EINVAL);
+    return zl_int(env, static_cast<int32_t>(flags >> IORING_CQE_BUFFER_SHIFT));
+}

@@ -1,0 +1,105 @@
+// zl_ring.h — a ring and what the host must remember about it to keep the
+// guest inside its sandbox: which user_data values belong to accepts (so that
+// only real accepted fds become owned), how many submitted operations have not
+// completed yet (so that slab memory a send may still read is kept mapped),
+// and the SQE handle epoch.
+#pragma once
+
+#include <liburing.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "zl_env.h"
+
+struct Mapping;
+struct Watch;
+
+// Operations in flight per user_data. An accept CQE's `res` is trusted as a new
+// fd when every in-flight operation with that user_data is an accept. When the
+// guest mixed an accept with other operations under one user_data (POISON),
+// a recv's `res` (a byte count) could name one of the runtime's own fds: then
+// `res` is taken as an fd only if it is a connection accepted on that
+// accept's listening socket (see zl_track.cc).
+struct OpEntry {
+    uint64_t key;
+    uint32_t total;   // in flight with this user_data; 0 = empty slot
+    uint32_t accepts; // of which accepts; POISON once mixed with other kinds
+    int32_t lfd;      // the accepts' listening fd; -1 none, -2 several
+    uint32_t pad;
+};
+constexpr uint32_t OP_POISON = 0x80000000u;
+
+class OpTable {
+public:
+    ~OpTable() { delete[] t_; }
+    OpEntry* find(uint64_t key) const;
+    OpEntry* upsert(uint64_t key);  // a new entry has total 0: caller increments
+    void erase(OpEntry* e);
+    uint32_t size() const { return n_; }
+
+private:
+    uint32_t slot(uint64_t key) const {
+        return static_cast<uint32_t>((key * 0x9E3779B97F4A7C15ull) >> 32) & (cap_ - 1);
+    }
+    void grow();
+    OpEntry* t_ = nullptr;
+    uint32_t cap_ = 0;
+    uint32_t n_ = 0;
+};
+
+// The msghdr + iovecs of a prep-sendmsg live with the SQ slot: the kernel
+// copies them while consuming the SQE, and a slot is handed out again only
+// after the kernel has consumed it.
+constexpr uint32_t MAX_IOV = 64;
+struct MsgStore {
+    struct msghdr msg;
+    struct iovec iov[MAX_IOV];
+};
+
+struct Quarantined {
+    Mapping* map;      // mmap'ed slab memory, or
+    napi_ref pinned;   // a lent ArrayBuffer
+};
+
+struct Ring {
+    uint32_t handle = 0, idx = 0;
+    struct io_uring ring;
+    uint32_t sq_mask = 0, sq_shift = 0;
+    uint32_t epoch = 0, epoch_mask = 0;  // bumped whenever SQEs reach the kernel
+    int evfd = -1;
+    uint32_t cq_proc = 0;   // CQ position up to which CQEs were accounted for
+    uint32_t live = 0;      // flushed operations whose final CQE was not seen yet
+    OpTable ops;
+    std::vector<MsgStore*> msgs;          // per SQ slot, allocated on first use
+    std::vector<BufRing*> bufrings;
+    std::vector<Quarantined> quarantine;  // released when the ring is idle or destroyed
+    Watch* watch = nullptr;
+    uint32_t watch_id = 0;
+};
+
+Ring* zl_ring(ZlEnv* E, uint32_t handle);
+
+// SQE handle: bits 0..5 ring index, then log2(sq entries) bits of SQ slot,
+// then the ring's epoch (truncated). Valid only while the slot is prepared
+// and not yet flushed to the kernel in the same epoch.
+int32_t zl_sqe_handle(Ring* r, uint32_t pos);
+struct io_uring_sqe* zl_sqe(ZlEnv* E, uint32_t handle, Ring** ring_out, uint32_t* slot_out);
+
+// Call after anything that may have flushed the SQ (liburing submit/wait
+// paths, our enter): accounts the flushed SQEs and ends their handles.
+void zl_after_flush(Ring* r, uint32_t old_sqe_head);
+// Forgets SQEs in [from, to) that were flushed but that the kernel will never
+// consume (the ring is going away).
+void zl_unflush(Ring* r, uint32_t from, uint32_t to);
+// Accounts CQEs up to CQ position `end`. `read`: the guest sees them (accepted
+// fds become owned); otherwise they are being dropped unread (accepted fds are
+// closed, since nobody will ever learn them).
+void zl_process_cqes(ZlEnv* E, Ring* r, uint32_t end, bool read);
+bool zl_ring_idle(const Ring* r);
+void zl_release_quarantine(napi_env env, Ring* r);
+
+// Teardown shared by destroy-ring and env cleanup.
+void zl_ring_teardown(napi_env env, ZlEnv* E, Ring* r);
+
+// Timespec argument: -EINVAL unless 0 <= sec and 0 <= nsec < 1e9.
+int zl_timespec(napi_env env, napi_value v, struct __kernel_timespec* ts, bool* threw);

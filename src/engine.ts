@@ -1,0 +1,333 @@
+// The engine: one reactor (ring + Wasm core + slabs) driven from Node's event
+// loop. A ring wake-up runs one tick (reap a batch, dispatch it in Wasm), the
+// events resolve the app's promises, the app's writes land in the core during
+// the same turn, and one setImmediate per dirty turn submits them all with a
+// single enter. Nothing here waits: when more CQEs are ready than one batch,
+// the next batch runs in a later turn, so timers and other I/O interleave.
+import type { Backend, Reactor, ReactorStats } from '../bridge/backend.ts';
+import { ZerglingError, errnoError } from '../bridge/backend.ts';
+import { loadReactor } from '../bridge/index.ts';
+import { formatSockAddr, type SocketAddress } from './addr.ts';
+import { Connection, type ConnectionEngine } from './connection.ts';
+import type { ResolvedOptions } from './options.ts';
+import { WriteSlab } from './write-slab.ts';
+
+// Event kinds (wasm/wit/reactor.wit): 4 words per event, w0 = kind | conn << 8.
+const EV_OPEN = 1;
+const EV_DATA = 2;
+const EV_EOF = 3;
+const EV_SENT = 4;
+const EV_CLOSED = 5;
+const EV_ERROR = 6;
+
+const ECANCELED = 125;
+
+export interface EngineHooks {
+  onOpen(conn: Connection): void;
+  onListenerError(err: ZerglingError, gaveUp: boolean): void;
+}
+
+interface Pin {
+  slab: number;
+  refs: number;
+}
+
+export interface EngineCounters {
+  /** Calls of reactor.tick() from JS. */
+  ticks: number;
+  /** Calls of reactor.submit() from JS (at most one per turn). */
+  submits: number;
+  /** Events dispatched. */
+  events: number;
+}
+
+export class Engine implements ConnectionEngine {
+  readonly backend: Backend;
+  readonly reactor: Reactor;
+  readonly ring: number;
+  readonly recvSlab: number;
+  readonly recvBuffer: ArrayBuffer;
+  readonly recvBufferSize: number;
+  readonly bufferCount: number;
+  readonly writeSlab: WriteSlab;
+  readonly highWaterMark: number;
+  readonly port: number;
+  alive = true;
+  readonly counters: EngineCounters = { ticks: 0, submits: 0, events: 0 };
+
+  readonly #hooks: EngineHooks;
+  readonly #conns: (Connection | undefined)[] = [];
+  #open = 0;
+  /** References the app holds on each receive buffer (chunks not released). */
+  readonly #appRefs: Uint32Array;
+  #heldChunks = 0;
+  /** Whether data events have always pointed inside buffer `bid` at `bid * size`. */
+  #linearLayout = true;
+  readonly #pins = new Map<ArrayBuffer, Pin>();
+  readonly #pinBySlab = new Map<number, ArrayBuffer>();
+  #dirty = false;
+  #more = false;
+  #immediate: NodeJS.Immediate | undefined;
+  readonly #unwatch: () => void;
+  #allClosed: (() => void) | null = null;
+  #final: ReactorStats | undefined;
+
+  /**
+   * Takes every resource in order and gives back what it took if a later step
+   * fails (so a failed listen leaves no fd, ring or slab behind).
+   */
+  static start(backend: Backend, opts: ResolvedOptions, hooks: EngineHooks): Engine {
+    const reactor = loadReactor(backend);
+    const rc = reactor.create(opts.config);
+    if (rc < 0) throw errnoError(rc, 'io_uring_setup', 'creating the reactor');
+    let writeSlab = -1;
+    try {
+      writeSlab = backend.host.slabCreate(opts.writeSlabSize);
+      if (writeSlab < 0) throw errnoError(writeSlab, 'slab_create', `${opts.writeSlabSize} bytes`);
+      const port = reactor.listen(opts.host, opts.port, opts.family, opts.backlog);
+      if (port < 0) {
+        const err = errnoError(port, 'listen', `${opts.host}:${opts.port}`);
+        if (err.code === 'EADDRINUSE') err.message = `listen EADDRINUSE: address already in use ${opts.host}:${opts.port}`;
+        throw err;
+      }
+      return new Engine(backend, reactor, opts, port, writeSlab, hooks);
+    } catch (err) {
+      reactor.destroy();
+      if (writeSlab >= 0) backend.host.slabDestroy(writeSlab);
+      throw err;
+    }
+  }
+
+  private constructor(backend: Backend, reactor: Reactor, opts: ResolvedOptions, port: number,
+    writeSlab: number, hooks: EngineHooks) {
+    this.backend = backend;
+    this.reactor = reactor;
+    this.port = port;
+    this.#hooks = hooks;
+    this.highWaterMark = opts.highWaterMark;
+    this.recvBufferSize = opts.config.recvBufferSize;
+    this.bufferCount = opts.config.bufferRingEntries;
+    this.#appRefs = new Uint32Array(this.bufferCount);
+    this.recvSlab = reactor.recvSlab();
+    this.recvBuffer = backend.slabBuffer(this.recvSlab);
+    this.writeSlab = new WriteSlab(writeSlab, backend.slabBuffer(writeSlab));
+    this.ring = reactor.ring();
+    this.#unwatch = backend.watch(this.ring, this.#onReady);
+    // Accepts may already be waiting: reap them without waiting for a wake-up.
+    this.#more = true;
+    this.#schedule();
+  }
+
+  // ------------------------------------------------------------------ the turn
+
+  readonly #onReady = (): void => {
+    if (this.alive) this.#tick();
+  };
+
+  readonly #turnEnd = (): void => {
+    this.#immediate = undefined;
+    if (!this.alive) return;
+    if (this.#more) {
+      this.#tick(); // submits what the turn queued, then reaps the next batch
+    } else if (this.#dirty) {
+      this.#dirty = false;
+      this.counters.submits++;
+      this.reactor.submit();
+    }
+  };
+
+  #schedule(): void {
+    this.#immediate ??= setImmediate(this.#turnEnd);
+  }
+
+  markDirty(): void {
+    if (this.#dirty) return;
+    this.#dirty = true;
+    this.#schedule();
+  }
+
+  /**
+   * A call may have produced events without a CQE (a close with nothing in
+   * flight reports `closed` at once): end this turn with a tick, not a bare
+   * submit, so they are delivered now rather than at the next wake-up.
+   */
+  requestTick(): void {
+    this.#more = true;
+    this.#schedule();
+  }
+
+  #tick(): void {
+    this.#dirty = false; // tick() submits whatever is queued
+    this.#more = false;
+    this.counters.ticks++;
+    const ev = this.reactor.tick();
+    if (ev.length > 0) this.#dispatch(ev);
+    // The core queues follow-ups (recv arms, re-arms, buffer returns) during
+    // dispatch: they go out with this turn's submit, with the app's writes.
+    this.markDirty();
+    // More completions than one batch: continue next turn, after timers and I/O.
+    if (this.alive && this.backend.host.cqReady(this.ring) > 0) {
+      this.#more = true;
+      this.#schedule();
+    }
+  }
+
+  #dispatch(ev: Uint32Array): void {
+    const conns = this.#conns;
+    const n = ev.length;
+    this.counters.events += n >>> 2;
+    for (let i = 0; i < n; i += 4) {
+      const w0 = ev[i]!;
+      const slot = w0 >>> 8;
+      switch (w0 & 0xff) {
+        case EV_DATA: {
+          const bid = ev[i + 1]!, off = ev[i + 2]!, len = ev[i + 3]!;
+          const c = conns[slot];
+          if (this.#linearLayout) {
+            const base = bid * this.recvBufferSize;
+            if (off < base || off + len > base + this.recvBufferSize) this.#linearLayout = false;
+          }
+          this.#appRefs[bid]!++;
+          this.#heldChunks++;
+          if (c !== undefined) c.onData(bid, off, len);
+          else this.releaseBuffer(bid);
+          break;
+        }
+        case EV_SENT:
+          conns[slot]?.onSent(ev[i + 1]!, ev[i + 2]!);
+          break;
+        case EV_OPEN: {
+          const conn = new Connection(this, slot, ev[i + 1]! | 0);
+          conns[slot] = conn;
+          this.#open++;
+          this.#hooks.onOpen(conn);
+          break;
+        }
+        case EV_EOF:
+          conns[slot]?.onEof();
+          break;
+        case EV_CLOSED:
+          conns[slot]?.onClosed(ev[i + 1]!);
+          break;
+        case EV_ERROR:
+          this.#hooks.onListenerError(errnoError(-ev[i + 1]!, 'accept'), ev[i + 2] === 0);
+          break;
+        default:
+          throw new ZerglingError('ERR_ZERGLING_EVENT', `unknown reactor event kind ${w0 & 0xff}`);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ ConnectionEngine
+
+  releaseBuffer(bid: number): void {
+    if (!this.alive) return;
+    this.#appRefs[bid]!--;
+    this.#heldChunks--;
+    const rc = this.reactor.release(bid);
+    if (rc < 0) throw errnoError(rc, 'release', `buffer ${bid}`);
+    this.markDirty();
+  }
+
+  recvRangeState(offset: number, len: number): 1 | 0 | -1 {
+    if (!this.#linearLayout) return 0;
+    const bid = Math.floor(offset / this.recvBufferSize);
+    if (bid >= this.bufferCount || offset + len > (bid + 1) * this.recvBufferSize) return 0;
+    return this.#appRefs[bid]! > 0 ? 1 : -1;
+  }
+
+  pin(buffer: ArrayBuffer): number {
+    const p = this.#pins.get(buffer);
+    if (p !== undefined) { p.refs++; return p.slab; }
+    const slab = this.backend.pinSlab(buffer);
+    this.#pins.set(buffer, { slab, refs: 1 });
+    this.#pinBySlab.set(slab, buffer);
+    return slab;
+  }
+
+  unpin(slab: number): void {
+    const buffer = this.#pinBySlab.get(slab);
+    if (buffer === undefined) return;
+    const p = this.#pins.get(buffer)!;
+    if (--p.refs > 0) return;
+    this.#pins.delete(buffer);
+    this.#pinBySlab.delete(slab);
+    this.backend.unpinSlab(slab);
+  }
+
+  peerAddress(fd: number): SocketAddress | undefined {
+    return formatSockAddr(this.backend.host.getpeername(fd));
+  }
+
+  localAddress(fd: number): SocketAddress | undefined {
+    return formatSockAddr(this.backend.host.getsockname(fd));
+  }
+
+  connectionClosed(conn: Connection): void {
+    if (this.#conns[conn.id] === conn) {
+      this.#conns[conn.id] = undefined;
+      this.#open--;
+    }
+    if (this.#open === 0 && this.#allClosed !== null) {
+      const done = this.#allClosed;
+      this.#allClosed = null;
+      done();
+    }
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  get openConnections(): number { return this.#open; }
+  get heldChunks(): number { return this.#heldChunks; }
+  get pinnedSlabs(): number { return this.#pins.size; }
+
+  connections(): Connection[] {
+    return this.#conns.filter((c): c is Connection => c !== undefined);
+  }
+
+  stopAccepting(): void {
+    if (!this.alive) return;
+    this.reactor.stopAccepting();
+    this.markDirty();
+  }
+
+  /** Resolves once every connection reported `closed` (now, if none is open). */
+  whenAllClosed(): Promise<void> {
+    if (this.#open === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const prev = this.#allClosed;
+      this.#allClosed = () => { prev?.(); resolve(); };
+    });
+  }
+
+  reactorStats(): ReactorStats | undefined {
+    return this.alive ? this.reactor.stats() : this.#final;
+  }
+
+  /**
+   * Frees everything: connections the core did not report closed are closed
+   * with ECANCELED, then the ring, the buffer ring, the slabs, the pins.
+   * Every chunk view still held by the app is dead afterwards.
+   */
+  destroy(): void {
+    if (!this.alive) return;
+    this.#unwatch();
+    if (this.#immediate !== undefined) { clearImmediate(this.#immediate); this.#immediate = undefined; }
+    for (const c of this.connections()) c.dropChunks();
+    // Chunks the app still holds (or never read) die with the reactor: hand
+    // their buffers back first, so the final counts show whether the core's
+    // bookkeeping balances.
+    for (let bid = 0; bid < this.bufferCount; bid++) {
+      for (let n = this.#appRefs[bid]!; n > 0; n--) this.releaseBuffer(bid);
+    }
+    this.reactor.submit();
+    this.#final = this.reactor.stats();
+    this.alive = false;
+    for (const c of this.connections()) c.onClosed(ECANCELED);
+    this.reactor.destroy();
+    this.backend.host.slabDestroy(this.writeSlab.handle);
+    for (const p of this.#pins.values()) this.backend.unpinSlab(p.slab);
+    this.#pins.clear();
+    this.#pinBySlab.clear();
+  }
+}

@@ -1,0 +1,337 @@
+// The public server: `listen(options)` → Server. Connections arrive through
+// an async iterator or a handler; `close()` stops accepting, lets queued
+// writes drain up to a deadline, closes every connection and frees the
+// reactor's ring, buffer ring and slabs.
+import type { Backend } from '../bridge/backend.ts';
+import { ZerglingError } from '../bridge/backend.ts';
+import type { Connection } from './connection.ts';
+import { Engine } from './engine.ts';
+import { abortError, codes, invalidArgType, outOfRange } from './errors.ts';
+import { resolveOptions, type ListenOptions, type ResolvedOptions } from './options.ts';
+
+export interface AddressInfo {
+  address: string;
+  family: 'IPv4' | 'IPv6';
+  port: number;
+}
+
+export interface CloseOptions {
+  /** How long queued writes may take to drain before connections are aborted. Default 5000 ms. */
+  deadlineMs?: number;
+}
+
+export interface ServerStats {
+  /** Whether the listener still accepts. */
+  listening: boolean;
+  /** Connections open (JS side: opened and not yet reported closed). */
+  connections: number;
+  /** Connections the core has open (should equal `connections`). */
+  reactorConnections: number;
+  accepted: number;
+  /** Accepted beyond maxConnections, closed at once. */
+  rejected: number;
+  closed: number;
+  buffers: {
+    /** Buffers in the provided-buffer ring. */
+    total: number;
+    /** With the kernel, ready to receive. */
+    kernel: number;
+    /** Held by the app (unreleased chunks, or queued for a zero-copy send). */
+    app: number;
+    /** Released and not yet published back to the kernel. */
+    returning: number;
+  };
+  /** Chunks delivered to the app and not released. */
+  heldChunks: number;
+  writeSlab: {
+    bytes: number;
+    blocks: number;
+    blocksInUse: number;
+    /** Write ranges copied into the slab and not yet sent. */
+    pendingRanges: number;
+  };
+  /** Caller buffers currently lent to the kernel. */
+  pinnedBuffers: number;
+  /** Accept failures reported by the core (the accept was re-armed unless `listening` went false). */
+  listenerErrors: number;
+  /** Descriptors the reactor owns (listener + connections): 0 after close(). */
+  fds: number;
+  enobufs: number;
+  staleCqes: number;
+  sends: number;
+  shortSends: number;
+  bytesIn: number;
+  bytesOut: number;
+  cqes: number;
+  /** reactor ticks (one per ring wake-up or per extra batch). */
+  ticks: number;
+  /** reactor.submit() calls from JS: at most one per event-loop turn. */
+  submits: number;
+  /** IORING_SETUP_* flags the kernel accepted. */
+  ringFlags: number;
+}
+
+export type ConnectionHandler = (conn: Connection) => void | Promise<void>;
+
+const IGNORABLE = new Set(['ECONNRESET', 'EPIPE', 'ENOTCONN', 'ECANCELED', 'ETIMEDOUT',
+  codes.STREAM_DESTROYED, codes.CHUNK_RELEASED]);
+
+export class Server implements AsyncIterable<Connection> {
+  readonly #engine: Engine;
+  readonly #backend: Backend;
+  readonly #address: AddressInfo;
+  readonly #ownsBackend: boolean;
+  #handler: ConnectionHandler | undefined;
+  readonly #onError: ((err: Error) => void) | undefined;
+  #listening = true;
+  #listenerErrors = 0;
+  #queue: Connection[] = [];
+  #waiter: ((c: Connection | null) => void) | null = null;
+  #closing: Promise<void> | undefined;
+  #signal: AbortSignal | undefined;
+  readonly #onAbort = (): void => { void this.close(); };
+
+  /** @internal Use `listen()`. */
+  constructor(backend: Backend, ownsBackend: boolean, opts: ResolvedOptions,
+    handler: ConnectionHandler | undefined, onError: ((err: Error) => void) | undefined,
+    signal: AbortSignal | undefined) {
+    this.#backend = backend;
+    this.#ownsBackend = ownsBackend;
+    this.#handler = handler;
+    this.#onError = onError;
+    this.#engine = Engine.start(backend, opts, {
+      onOpen: (conn) => this.#deliver(conn),
+      onListenerError: (err, gaveUp) => {
+        this.#listenerErrors++;
+        // A re-armed accept (EMFILE, ECONNABORTED, ...) is survivable: only
+        // counted unless the app listens; an accept that gave up is not.
+        if (gaveUp) {
+          this.#listening = false;
+          this.#report(err);
+        } else {
+          this.#onError?.(err);
+        }
+      },
+    });
+    this.#address = {
+      address: opts.host,
+      family: opts.family === 4 ? 'IPv4' : 'IPv6',
+      port: this.#engine.port,
+    };
+    if (signal !== undefined) {
+      this.#signal = signal;
+      signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+  }
+
+  /** The bound address; with `port: 0` this is where the free port shows up. */
+  address(): AddressInfo {
+    return { ...this.#address };
+  }
+
+  get listening(): boolean {
+    return this.#listening;
+  }
+
+  /** Which backend drives the ring: 'native' (io_uring) or 'sim'. */
+  get backend(): Backend {
+    return this.#backend;
+  }
+
+  /**
+   * Sets the per-connection handler (instead of iterating the server).
+   * Connections that arrived before are handed to it at once. If the handler
+   * returns a promise, the connection is closed gracefully when it settles;
+   * a rejection is reported to `onError` (connection resets are ignored).
+   */
+  onConnection(handler: ConnectionHandler): this {
+    if (typeof handler !== 'function') throw invalidArgType('handler', 'of type function', handler);
+    this.#handler = handler;
+    const q = this.#queue;
+    this.#queue = [];
+    for (const c of q) this.#run(c);
+    return this;
+  }
+
+  /** `for await (const conn of server)`: ends when the server closes. */
+  [Symbol.asyncIterator](): AsyncIterator<Connection> {
+    return {
+      next: (): Promise<IteratorResult<Connection>> => {
+        if (this.#queue.length > 0) return Promise.resolve({ value: this.#queue.shift()!, done: false });
+        if (this.#closing !== undefined || this.#handler !== undefined) {
+          return Promise.resolve({ value: undefined, done: true });
+        }
+        if (this.#waiter !== null) {
+          return Promise.reject(new ZerglingError(codes.READ_PENDING, 'the server is already being iterated'));
+        }
+        return new Promise((resolve) => {
+          this.#waiter = (c) => resolve(c === null ? { value: undefined, done: true } : { value: c, done: false });
+        });
+      },
+      return: (): Promise<IteratorResult<Connection>> => {
+        this.#waiter = null;
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+
+  #deliver(conn: Connection): void {
+    if (this.#closing !== undefined) { void conn.close(); return; }
+    if (this.#handler !== undefined) { this.#run(conn); return; }
+    const w = this.#waiter;
+    if (w !== null) { this.#waiter = null; w(conn); return; }
+    this.#queue.push(conn);
+  }
+
+  #run(conn: Connection): void {
+    let r: void | Promise<void>;
+    try {
+      r = this.#handler!(conn);
+    } catch (err) {
+      this.#handlerFailed(conn, err);
+      return;
+    }
+    if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
+      (r as Promise<void>).then(() => { void conn.close(); }, (err: unknown) => this.#handlerFailed(conn, err));
+    }
+  }
+
+  #handlerFailed(conn: Connection, err: unknown): void {
+    void conn.destroy();
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && IGNORABLE.has(code)) return;
+    this.#report(err instanceof Error ? err : new Error(String(err)));
+  }
+
+  #report(err: Error): void {
+    if (this.#onError !== undefined) this.#onError(err);
+    else process.nextTick(() => { throw err; });
+  }
+
+  /** Live counters of the reactor and the JS layer. */
+  stats(): ServerStats {
+    const e = this.#engine;
+    const s = e.reactorStats();
+    const n = (v: bigint | undefined): number => (v === undefined ? 0 : Number(v));
+    return {
+      listening: this.#listening,
+      connections: e.openConnections,
+      reactorConnections: s?.connectionsOpen ?? 0,
+      accepted: n(s?.accepted),
+      rejected: n(s?.rejected),
+      closed: n(s?.closed),
+      buffers: {
+        total: e.bufferCount,
+        kernel: s?.buffersKernel ?? 0,
+        app: s?.buffersApp ?? 0,
+        returning: s?.buffersReturning ?? 0,
+      },
+      heldChunks: e.heldChunks,
+      writeSlab: {
+        bytes: e.writeSlab.bytes.byteLength,
+        blocks: e.writeSlab.blocks,
+        blocksInUse: e.writeSlab.blocksInUse,
+        pendingRanges: e.writeSlab.outstanding,
+      },
+      pinnedBuffers: e.pinnedSlabs,
+      listenerErrors: this.#listenerErrors,
+      fds: this.#backend.ownedFds(),
+      enobufs: n(s?.enobufs),
+      staleCqes: n(s?.staleCqes),
+      sends: n(s?.sends),
+      shortSends: n(s?.shortSends),
+      bytesIn: n(s?.bytesIn),
+      bytesOut: n(s?.bytesOut),
+      cqes: n(s?.cqes),
+      ticks: n(s?.ticks),
+      submits: e.counters.submits,
+      ringFlags: s?.ringFlags ?? 0,
+    };
+  }
+
+  /** Open connections (a snapshot). */
+  connections(): Connection[] {
+    return this.#engine.connections();
+  }
+
+  /**
+   * Stops accepting, closes every connection gracefully (queued writes are
+   * sent first), aborts the ones still open after `deadlineMs`, then frees the
+   * ring, the buffer ring and the slabs. Idempotent; resolves when all is freed.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
+    const deadline = options.deadlineMs ?? 5000;
+    if (typeof deadline !== 'number') throw invalidArgType('options.deadlineMs', 'of type number', deadline);
+    if (!(deadline >= 0) || deadline > 0x7fffffff) throw outOfRange('options.deadlineMs', '>= 0 && <= 2147483647', deadline);
+    this.#closing = this.#shutdown(deadline);
+    return this.#closing;
+  }
+
+  async #shutdown(deadlineMs: number): Promise<void> {
+    const e = this.#engine;
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    this.#listening = false;
+    e.stopAccepting();
+    const w = this.#waiter;
+    this.#waiter = null;
+    w?.(null);
+    for (const c of this.#queue) void c.close();
+    this.#queue = [];
+    for (const c of e.connections()) void c.close();
+    if (!(await within(e.whenAllClosed(), deadlineMs))) {
+      for (const c of e.connections()) void c.destroy();
+      await within(e.whenAllClosed(), 2000);
+    }
+    // Let the core finish closing the listener (its accept cancel completes in a tick).
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    e.destroy();
+    if (this.#ownsBackend) (this.#backend as Backend & { close?: () => void }).close?.();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** True if `p` settled within `ms`; never leaves a timer behind. */
+function within(p: Promise<void>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), ms);
+    p.then(() => { clearTimeout(t); resolve(true); });
+  });
+}
+
+/**
+ * Binds and listens. Resolves to a `Server` once the socket listens; rejects
+ * with a TypeError/RangeError (`code` ERR_INVALID_ARG_TYPE / ERR_OUT_OF_RANGE /
+ * ERR_INVALID_ARG_VALUE) before taking any resource when an option is bad, with
+ * an AbortError if `signal` is already aborted, and with the kernel's error
+ * (`code` 'EADDRINUSE', 'EACCES', ...) when binding fails.
+ */
+export async function listen(options: ListenOptions<Connection> = {}): Promise<Server> {
+  const opts = resolveOptions(options);
+  const signal = options.signal;
+  if (signal?.aborted) throw abortError(signal.reason);
+  let backend: Backend;
+  let owns = false;
+  if (options.backend === undefined || options.backend === 'native') {
+    backend = await nativeBackend();
+    owns = true;
+  } else {
+    backend = options.backend;
+  }
+  if (signal?.aborted) throw abortError(signal.reason);
+  return new Server(backend, owns, opts, options.onConnection, options.onError, signal);
+}
+
+/**
+ * The io_uring backend. Throws ERR_ZERGLING_NATIVE when the helper cannot load
+ * (not Linux/x64, not built), ENOSYS/EPERM when the kernel refuses io_uring.
+ */
+async function nativeBackend(): Promise<Backend> {
+  const native = await import('../bridge/native.ts');
+  native.checkIoUring();
+  return native.createNativeBackend();
+}

@@ -1,0 +1,27 @@
+/* zl_events.h — the batch of events `tick` returns (format in reactor.wit). */
+#ifndef ZL_EVENTS_H
+#define ZL_EVENTS_H
+
+#include <stdint.h>
+#include "zl_host.h"
+
+enum {
+    ZL_EV_OPEN = 1,   /* w1 = fd */
+    ZL_EV_DATA = 2,   /* w1 = bid, w2 = offset in the recv slab, w3 = length */
+    ZL_EV_EOF = 3,
+    ZL_EV_SENT = 4,   /* w1 = ranges completed, w2 = bytes */
+    ZL_EV_CLOSED = 5, /* w1 = errno (0 clean) */
+    ZL_EV_ERROR = 6,  /* listener: w1 = errno, w2 = 1 accept re-armed / 0 gave up */
+};
+#define ZL_EV_WORDS 4
+#define ZL_EV_MAX_CONN 0xFFFFFFu /* conn sits in w0 bits 8..31 */
+
+int zl_ev_init(void);
+void zl_ev_fini(void);
+void zl_ev_push(uint32_t kind, uint32_t conn, uint32_t w1, uint32_t w2, uint32_t w3);
+/* Hands out everything pushed since the last take; later pushes go to the
+ * other half of a double buffer, because the returned block must stay intact
+ * until the canonical-ABI glue has copied it out. */
+zl_list *zl_ev_take(void);
+
+#endif

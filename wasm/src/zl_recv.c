@@ -1,0 +1,81 @@
+/* zl_recv.c — recv CQEs become data/eof events; the multishot recv is re-armed
+ * when the kernel ends it, and parked on -ENOBUFS until buffers come back
+ * (the kernel did not take the bytes off the socket, so none is lost). */
+#include "zl_recv.h"
+#include "zl_assert.h"
+#include "zl_bufring.h"
+#include "zl_close.h"
+#include "zl_events.h"
+#include "zl_reactor.h"
+#include "zl_sq.h"
+#include "zl_token.h"
+#include "zl_work.h"
+
+int32_t zl_recv_prep(zl_conn *c) {
+    /* Nothing to arm on a closing, half-closed, starved or already armed conn. */
+    if (c->state != ZL_CS_OPEN || (c->flags & (ZL_CF_RECV_ARMED | ZL_CF_EOF | ZL_CF_STARVED)))
+        return 0;
+    int32_t sqe = zl_sq_get();
+    if (sqe < 0)
+        return sqe;
+    int32_t r = zl_prep_recv_multishot_select((uint32_t)sqe, c->fd, zl_buf_group(), 0);
+    ZL_ASSERT(r >= 0); /* fd and group are ours */
+    zl_sq_commit(sqe, zl_token_pack(ZL_K_RECV, c->gen, c->fd));
+    c->flags |= ZL_CF_RECV_ARMED;
+    return 0;
+}
+
+/* Accounts for the buffer a CQE carries; returns its slab offset. */
+static uint32_t take_buffer(const struct io_uring_cqe *cqe, bool deliver) {
+    uint32_t bid = cqe->flags >> ZL_CQE_BUFFER_SHIFT;
+    uint32_t len = cqe->res > 0 ? (uint32_t)cqe->res : 0;
+    return zl_buf_consume(bid, len, (cqe->flags & ZL_CQE_F_BUF_MORE) != 0, deliver);
+}
+
+void zl_recv_drop(const struct io_uring_cqe *cqe) {
+    if (cqe->flags & ZL_CQE_F_BUFFER)
+        take_buffer(cqe, false);
+}
+
+void zl_recv_on_cqe(zl_conn *c, const struct io_uring_cqe *cqe) {
+    /* One multishot recv per conn: a recv CQE for a conn without one is a
+     * token or bookkeeping error. */
+    ZL_ASSERT(c->flags & ZL_CF_RECV_ARMED);
+    int32_t res = cqe->res;
+    bool more = (cqe->flags & ZL_CQE_F_MORE) != 0;
+    bool open = c->state == ZL_CS_OPEN;
+
+    if (cqe->flags & ZL_CQE_F_BUFFER) {
+        bool deliver = res > 0 && open;
+        uint32_t off = take_buffer(cqe, deliver);
+        if (res > 0)
+            zl_r.bytes_in += (uint32_t)res;
+        if (deliver)
+            zl_ev_push(ZL_EV_DATA, zl_conn_slot(c), cqe->flags >> ZL_CQE_BUFFER_SHIFT, off, (uint32_t)res);
+    } else {
+        ZL_ASSERT(res <= 0); /* bytes without a buffer cannot happen with buffer select */
+    }
+    if (!more)
+        c->flags &= ~ZL_CF_RECV_ARMED;
+
+    if (res == 0) {
+        if (open && !(c->flags & ZL_CF_EOF)) {
+            c->flags |= ZL_CF_EOF;
+            zl_ev_push(ZL_EV_EOF, zl_conn_slot(c), 0, 0, 0);
+        }
+    } else if (res == -ZL_ENOBUFS) {
+        zl_r.enobufs++;
+        if (!more && open)
+            zl_work_starve(c);
+    } else if (res < 0 && !(res == -ZL_ECANCELED && !open)) {
+        if (open)
+            zl_close_begin(c, true, -res);
+    }
+
+    if (c->state == ZL_CS_OPEN) {
+        if (!(c->flags & (ZL_CF_RECV_ARMED | ZL_CF_EOF | ZL_CF_STARVED)))
+            zl_work_add(c, ZL_W_ARM_RECV); /* multishot ended without F_MORE */
+    } else {
+        zl_close_check(c);
+    }
+}

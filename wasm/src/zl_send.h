@@ -1,0 +1,25 @@
+/* zl_send.h — per-connection write FIFO, one send in flight, gathered sends. */
+#ifndef ZL_SEND_H
+#define ZL_SEND_H
+
+#include <stdint.h>
+#include "zl_conn.h"
+#include "zl_host.h"
+
+#define ZL_SEND_MAX_IOV 64
+/* A CQE's res is an s32: keep one send's bytes well below it. */
+#define ZL_SEND_MAX_BYTES 0x40000000u
+
+int32_t zl_send_init(void);
+void zl_send_fini(void);
+/* Queues a range after everything queued before it. 0 or -errno. */
+int32_t zl_send_write(zl_conn *c, uint32_t slab, uint32_t off, uint32_t len);
+/* Prepares one send of the queue head (flush). 0, or -errno: no SQE. */
+int32_t zl_send_prep(zl_conn *c);
+void zl_send_on_cqe(zl_conn *c, const struct io_uring_cqe *cqe);
+/* Drops every queued range (nothing may be in flight). */
+void zl_send_drop_queue(zl_conn *c);
+/* SHUT_WR now if asked and nothing is left to send. */
+void zl_send_maybe_shutdown(zl_conn *c);
+
+#endif
