@@ -29,7 +29,7 @@ WIT       := $(wildcard wasm/wit/*.wit)
 GEN       := bridge/gen
 
 .SECONDARY:
-.PHONY: setup deps npm build wasm native ts run test test-sim test-native sim bench bench-bridge clean
+.PHONY: setup deps npm build wasm native ts dist run test test-sim test-native sim bench bench-bridge clean
 
 # ---- setup: Debian packages + npm ci (only Debian's mirrors and the npm registry).
 APT_PKGS  := clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc liburing-dev wrk
@@ -46,7 +46,7 @@ node_modules/.ok: package-lock.json
 	@touch $@
 
 # ---- build
-build: setup wasm native ts
+build: setup wasm native ts dist
 
 $(SYSROOT)/.ok:
 	@mkdir -p $(B)/sysroot/include $(B)/sysroot/lib
@@ -96,10 +96,17 @@ native: native/build/Release/zergling_native.node
 ts: node_modules/.ok wasm
 	$(NPX)/tsc -p tsconfig.json --noEmit
 
+# Plain JavaScript in dist/ (servers and bench run on bare node, without tsx).
+dist: ts native
+	@rm -rf dist
+	$(NPX)/tsc -p tsconfig.build.json
+	cp -r $(GEN) dist/bridge/gen
+	ln -sfn ../native dist/native
+
 # ---- run: the HTTP demo on real io_uring
 PORT ?= 8080
 run: build
-	$(NODE) --import tsx examples/http.ts --port $(PORT)
+	$(NODE) dist/examples/http.js --port $(PORT)
 
 # ---- tests: uvu over test/**/*.test.ts; .ci/run reads the plain summary line.
 test: build
@@ -115,4 +122,4 @@ bench-bridge: build
 	$(NODE) --import tsx bench/bridge.ts
 
 clean:
-	rm -rf $(B) $(GEN) native/build
+	rm -rf $(B) $(GEN) native/build dist

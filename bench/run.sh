@@ -115,7 +115,12 @@ server_cmd() {
             return
         fi
         # shellcheck disable=SC2206
-        CMD=("$NODE" --import tsx "examples/$ex.ts" --port "$port" $ZL_ARGS)
+        # The compiled JavaScript (make dist) when present: bare node, no tsx loader in memory.
+        if [ -f "$ROOT/dist/examples/$ex.js" ]; then
+            CMD=("$NODE" "dist/examples/$ex.js" --port "$port" $ZL_ARGS)
+        else
+            CMD=("$NODE" --import tsx "examples/$ex.ts" --port "$port" $ZL_ARGS)
+        fi
         if [ -n "$reactors" ]; then
             [[ $reactors =~ ^[0-9]+$ ]] || { SKIP="bad reactor count '$reactors'"; return; }
             CMD+=(--reactors "$reactors")
