@@ -72,7 +72,8 @@ interface FlushWaiter {
   reject: (err: Error) => void;
 }
 
-type ReadWaiter = { resolve: (c: Chunk | null) => void };
+/** Whoever waits for the next chunk (read() or the async iterator). */
+type ReadWaiter = (c: Chunk | null) => void;
 
 const resolvedVoid = Promise.resolve();
 
@@ -189,7 +190,7 @@ export class Connection implements AsyncIterable<Uint8Array> {
     }
     if (this.#chunkHead < this.#chunks.length) return Promise.resolve(this.#takeChunk());
     if (this.#eof || this.#closed || this.#discard) return Promise.resolve(null);
-    return new Promise((resolve) => { this.#reader = { resolve }; });
+    return new Promise((resolve) => { this.#reader = resolve; });
   }
 
   #takeChunk(): Chunk {
@@ -217,16 +218,24 @@ export class Connection implements AsyncIterable<Uint8Array> {
       if (current !== null) { current.releaseQuietly(); current = null; }
     };
     return {
+      // The hot path of every for-await server: one promise, one closure and
+      // one result object per chunk.
       next: (): Promise<IteratorResult<Uint8Array>> => {
         finish();
-        if (this.#reader === null && this.#chunkHead < this.#chunks.length) {
+        if (this.#reader !== null) {
+          return Promise.reject(new ZerglingError(codes.READ_PENDING, 'a read() is already pending on this connection'));
+        }
+        if (this.#chunkHead < this.#chunks.length) {
           current = this.#takeChunk();
           return Promise.resolve({ value: current.bytes, done: false });
         }
-        return this.read().then((c) => {
-          if (c === null) return done;
-          current = c;
-          return { value: c.bytes, done: false };
+        if (this.#eof || this.#closed || this.#discard) return Promise.resolve(done);
+        return new Promise((resolve) => {
+          this.#reader = (c) => {
+            if (c === null) { resolve(done); return; }
+            current = c;
+            resolve({ value: c.bytes, done: false });
+          };
         });
       },
       return: (): Promise<IteratorResult<Uint8Array>> => {
@@ -244,7 +253,7 @@ export class Connection implements AsyncIterable<Uint8Array> {
     this.#chunks.length = 0;
     this.#chunkHead = 0;
     const r = this.#reader;
-    if (r !== null) { this.#reader = null; r.resolve(null); }
+    if (r !== null) { this.#reader = null; r(null); }
   }
 
   // ------------------------------------------------------------------ writing
@@ -442,7 +451,7 @@ export class Connection implements AsyncIterable<Uint8Array> {
     const r = this.#reader;
     if (r !== null) {
       this.#reader = null;
-      r.resolve(chunk);
+      r(chunk);
     } else {
       this.#chunks.push(chunk);
     }
@@ -458,7 +467,7 @@ export class Connection implements AsyncIterable<Uint8Array> {
     const r = this.#reader;
     if (r !== null && this.#chunkHead === this.#chunks.length) {
       this.#reader = null;
-      r.resolve(null);
+      r(null);
     }
   }
 

@@ -19,12 +19,21 @@ const EV_EOF = 3;
 const EV_SENT = 4;
 const EV_CLOSED = 5;
 const EV_ERROR = 6;
+const EV_HANDOFF = 7;
 
 const ECANCELED = 125;
+/** listen-ex flag: SO_REUSEPORT before bind. */
+const LISTEN_REUSEPORT = 1;
 
 export interface EngineHooks {
   onOpen(conn: Connection): void;
   onListenerError(err: ZerglingError, gaveUp: boolean): void;
+  /**
+   * Cluster hook (src/cluster): binds instead of `reactor.listen(...)`, e.g.
+   * with SO_REUSEPORT, or not at all for a reactor fed by an acceptor (returns
+   * the port, 0, or -errno).
+   */
+  bind?(reactor: Reactor): number;
 }
 
 interface Pin {
@@ -53,6 +62,8 @@ export class Engine implements ConnectionEngine {
   readonly highWaterMark: number;
   readonly port: number;
   alive = true;
+  /** Events of a kind this engine does not know (a newer core): skipped. */
+  unknownEvents = 0;
   readonly counters: EngineCounters = { ticks: 0, submits: 0, events: 0 };
 
   readonly #hooks: EngineHooks;
@@ -84,7 +95,9 @@ export class Engine implements ConnectionEngine {
     try {
       writeSlab = backend.host.slabCreate(opts.writeSlabSize);
       if (writeSlab < 0) throw errnoError(writeSlab, 'slab_create', `${opts.writeSlabSize} bytes`);
-      const port = reactor.listen(opts.host, opts.port, opts.family, opts.backlog);
+      const port = hooks.bind ? hooks.bind(reactor)
+        : opts.reusePort ? reactor.listenEx(opts.host, opts.port, opts.family, opts.backlog, LISTEN_REUSEPORT)
+        : reactor.listen(opts.host, opts.port, opts.family, opts.backlog);
       if (port < 0) {
         const err = errnoError(port, 'listen', `${opts.host}:${opts.port}`);
         if (err.code === 'EADDRINUSE') err.message = `listen EADDRINUSE: address already in use ${opts.host}:${opts.port}`;
@@ -212,8 +225,13 @@ export class Engine implements ConnectionEngine {
         case EV_ERROR:
           this.#hooks.onListenerError(errnoError(-ev[i + 1]!, 'accept'), ev[i + 2] === 0);
           break;
+        case EV_HANDOFF:
+          // Only a handoff listener (listen-ex flag 2) emits these; this engine
+          // never asks for one, so an fd that shows up here is closed, not leaked.
+          this.backend.host.close(ev[i + 1]! | 0);
+          break;
         default:
-          throw new ZerglingError('ERR_ZERGLING_EVENT', `unknown reactor event kind ${w0 & 0xff}`);
+          this.unknownEvents++;
       }
     }
   }

@@ -21,6 +21,8 @@ export interface ReactorOptions {
   singleIssuer?: boolean;
   /** IORING_SETUP_DEFER_TASKRUN (needs singleIssuer, excludes sqpoll). Default true unless sqpoll. */
   deferTaskrun?: boolean;
+  /** IORING_SETUP_COOP_TASKRUN (no IPI to run task work). Default: true when deferTaskrun is off and sqpoll is off. */
+  coopTaskrun?: boolean;
   /** CPU the SQPOLL thread is pinned to (-1: not pinned). Default -1. */
   sqThreadCpu?: number;
   /** Idle time before the SQPOLL thread sleeps, ms. Default 1000. */
@@ -57,6 +59,11 @@ export interface ListenOptions<C> {
   ipVersion?: IpVersion;
   /** listen(2) backlog. Default 511 (Node's). */
   backlog?: number;
+  /**
+   * SO_REUSEPORT: several servers (one per worker thread or process) bind the
+   * same port and the kernel spreads connections among them. Default false.
+   */
+  reusePort?: boolean;
   /** Aborting closes the server (as `close()`). */
   signal?: AbortSignal;
   /** 'native' (real io_uring, the default) or a `Backend` instance (e.g. the simulator). */
@@ -74,14 +81,15 @@ export interface ResolvedOptions {
   host: string;
   family: 4 | 6 | 0;
   backlog: number;
+  reusePort: boolean;
   writeSlabSize: number;
   highWaterMark: number;
   config: ReactorConfig;
 }
 
-const KNOWN_TOP = new Set(['port', 'host', 'ipVersion', 'backlog', 'signal', 'backend', 'onConnection', 'onError', 'reactor']);
+const KNOWN_TOP = new Set(['port', 'host', 'ipVersion', 'backlog', 'reusePort', 'signal', 'backend', 'onConnection', 'onError', 'reactor']);
 const KNOWN_REACTOR = new Set([
-  'sqpoll', 'singleIssuer', 'deferTaskrun', 'sqThreadCpu', 'sqThreadIdleMs', 'ringEntries',
+  'sqpoll', 'singleIssuer', 'deferTaskrun', 'coopTaskrun', 'sqThreadCpu', 'sqThreadIdleMs', 'ringEntries',
   'recvBufferSize', 'bufferRingEntries', 'cqeBatch', 'maxConnections', 'incremental',
   'writeSlabSize', 'highWaterMark',
 ]);
@@ -117,6 +125,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
 
   const port = int('options.port', o.port, 0, 0, 65535);
   const backlog = int('options.backlog', o.backlog, 511, 1, 65535);
+  const reusePort = bool('options.reusePort', o.reusePort, false);
 
   let ipVersion: IpVersion | undefined;
   if (o.ipVersion !== undefined) {
@@ -175,6 +184,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (deferTaskrun && sqpoll) {
     throw invalidArgValue('options.reactor.deferTaskrun', true, 'cannot be combined with sqpoll: true');
   }
+  const coopTaskrun = bool('options.reactor.coopTaskrun', r.coopTaskrun, !deferTaskrun && !sqpoll);
   const sqThreadCpu = int('options.reactor.sqThreadCpu', r.sqThreadCpu, -1, -1, 4095);
   const sqThreadIdleMs = int('options.reactor.sqThreadIdleMs', r.sqThreadIdleMs, 1000, 0, 0x7fffffff);
   if (!sqpoll && r.sqThreadCpu !== undefined && sqThreadCpu >= 0) {
@@ -201,9 +211,10 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (sqpoll) ringFlags |= RingFlags.SQPOLL | (sqThreadCpu >= 0 ? RingFlags.SQ_AFF : 0);
   if (singleIssuer) ringFlags |= RingFlags.SINGLE_ISSUER;
   if (deferTaskrun) ringFlags |= RingFlags.DEFER_TASKRUN;
+  if (coopTaskrun) ringFlags |= RingFlags.COOP_TASKRUN;
 
   return {
-    port, host, family, backlog, writeSlabSize, highWaterMark,
+    port, host, family, backlog, reusePort, writeSlabSize, highWaterMark,
     config: {
       ringEntries, ringFlags, sqThreadCpu, sqThreadIdleMs, recvBufferSize, bufferRingEntries,
       cqeBatch, maxConnections, incremental, bufGroup: 0,

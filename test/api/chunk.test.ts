@@ -3,9 +3,9 @@
 // zero-copy write-back of a received chunk, backpressure with bounded memory.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { listen, type Chunk, type Connection, type Server } from '../../src/index.ts';
+import { type Chunk, type Connection, type Server } from '../../src/index.ts';
 import {
-  assertNoLeaks, closedSocket, connect, deadline, pattern, procFds, readBytes, roundTrip, until,
+  closeLeftovers, listen, assertNoLeaks, closedSocket, connect, deadline, pattern, procFds, readBytes, roundTrip, until,
 } from './helpers.ts';
 
 async function oneConnection(opts: Parameters<typeof listen>[0] = {}, halfOpen = false): Promise<{
@@ -234,4 +234,5 @@ test('end(): half-close after queued writes; the client reads everything then EO
   await finish(server, sock, fd0);
 });
 
+test.after.each(closeLeftovers);
 test.run();

@@ -3,9 +3,9 @@
 // checked. After each test: no fd, buffer or connection left.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { listen, type Connection, type ReactorOptions, type Server } from '../../src/index.ts';
+import { type Connection, type ReactorOptions, type Server } from '../../src/index.ts';
 import {
-  assertNoLeaks, closedSocket, connect, deadline, pattern, procFds, roundTrip, until,
+  closeLeftovers, listen, assertNoLeaks, closedSocket, connect, deadline, pattern, procFds, roundTrip, until,
 } from './helpers.ts';
 
 async function echo(conn: Connection): Promise<void> {
@@ -141,6 +141,24 @@ test('echo: incremental buffer consumption (IOU_PBUF_RING_INC)', async () => {
   }, { incremental: true, recvBufferSize: 65536, bufferRingEntries: 64 });
 });
 
+test('echo: ring flags are passed through (SQPOLL, or no DEFER_TASKRUN); the kernel\'s answer is in stats()', async () => {
+  for (const reactor of [{ sqpoll: true, sqThreadIdleMs: 10 }, { deferTaskrun: false }, { singleIssuer: false, deferTaskrun: false }]) {
+    await withEchoServer(async (server, port) => {
+      const s = await connect(port);
+      for (let i = 0; i < 20; i++) {
+        const back = await deadline(roundTrip(s, Buffer.from(`flags ${i}`)), 3000, `echo ${JSON.stringify(reactor)}`);
+        assert.is(back.toString(), `flags ${i}`);
+      }
+      const flags = server.stats().ringFlags;
+      if ('sqpoll' in reactor) assert.ok((flags & 0x2) !== 0 || flags === 0x1000 || flags === 0, `SQPOLL or a fallback (${flags.toString(16)})`);
+      else assert.is(flags & 0x2000, 0, 'no DEFER_TASKRUN when not asked for');
+      if ('singleIssuer' in reactor) assert.is(flags & 0x1000, 0, 'no SINGLE_ISSUER when not asked for');
+      s.end();
+      await closedSocket(s);
+    }, reactor);
+  }
+});
+
 test('echo: IPv6 loopback', async () => {
   const fd0 = procFds();
   const server = await listen({ host: '::1', onConnection: echo });
@@ -158,4 +176,25 @@ test('echo: IPv6 loopback', async () => {
   await assertNoLeaks(server, fd0);
 });
 
+test('echo: dual-stack socket (IPv4 client on a v6 socket, v4-mapped loopback only)', async () => {
+  const fd0 = procFds();
+  const server = await listen({ host: '::ffff:127.0.0.1', ipVersion: 'dual', onConnection: echo });
+  const seen: string[] = [];
+  server.onConnection(async (c) => { seen.push(c.remoteAddress ?? '?'); await echo(c); });
+  try {
+    const a = server.address();
+    assert.is(a.family, 'IPv6');
+    const s = await connect(a.port, '127.0.0.1');
+    const back = await deadline(roundTrip(s, Buffer.from('dual')), 3000, 'dual echo');
+    assert.is(back.toString(), 'dual');
+    assert.equal(seen, ['::ffff:127.0.0.1'], 'the IPv4 peer shows as v4-mapped');
+    s.end();
+    await closedSocket(s);
+  } finally {
+    await server.close();
+  }
+  await assertNoLeaks(server, fd0);
+});
+
+test.after.each(closeLeftovers);
 test.run();

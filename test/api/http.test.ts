@@ -7,8 +7,9 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { listen } from '../../src/index.ts';
-import { assertNoLeaks, closedSocket, connect, deadline, procFds, readBytes, roundTrip } from './helpers.ts';
+import {
+  closeLeftovers, listen, assertNoLeaks, closedSocket, connect, deadline, procFds, readBytes, roundTrip,
+} from './helpers.ts';
 
 function handler(req: http.IncomingMessage, res: http.ServerResponse): void {
   let body = '';
@@ -177,4 +178,5 @@ test('examples/echo.ts: echoes and exits cleanly on SIGINT', async () => {
   assert.is(await deadline(exited, 8000, 'echo example exits on SIGINT'), 0);
 });
 
+test.after.each(closeLeftovers);
 test.run();

@@ -4,9 +4,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import net from 'node:net';
-import { listen, type Connection } from '../../src/index.ts';
+import { type Connection } from '../../src/index.ts';
 import {
-  assertNoLeaks, closedSocket, connect, deadline, pattern, procFds, roundTrip, sleep, until,
+  closeLeftovers, listen, assertNoLeaks, closedSocket, connect, deadline, pattern, procFds, roundTrip, sleep, until,
 } from './helpers.ts';
 
 test('connections by async iteration; remote address; server iterator ends at close', async () => {
@@ -204,6 +204,51 @@ test('EADDRINUSE surfaces with its code, and the failed listen leaks nothing', a
   await new Promise((r) => other.close(r));
 });
 
+test('maxConnections: excess connections are closed and counted; the others are unaffected', async () => {
+  const fd0 = procFds();
+  const server = await listen({
+    port: 0, reactor: { maxConnections: 2 },
+    async onConnection(c) { for await (const b of c) c.write(b); },
+  });
+  const port = server.address().port;
+  const a = await connect(port);
+  const b = await connect(port);
+  assert.is((await roundTrip(a, Buffer.from('a'))).toString(), 'a');
+  assert.is((await roundTrip(b, Buffer.from('b'))).toString(), 'b');
+  const extra = await Promise.all([connect(port), connect(port)]);
+  for (const x of extra) x.on('error', () => {});
+  await deadline(Promise.all(extra.map(closedSocket)), 3000, 'excess connections closed by the server');
+  await until(() => server.stats().rejected === 2, 2000, '2 rejected');
+  assert.is(server.stats().connections, 2);
+  assert.is((await roundTrip(a, Buffer.from('still'))).toString(), 'still', 'the others are unaffected');
+  a.end(); b.end();
+  await Promise.all([closedSocket(a), closedSocket(b)]);
+  await server.close();
+  await assertNoLeaks(server, fd0);
+});
+
+test('reusePort: two servers share one port and the kernel spreads connections', async () => {
+  const fd0 = procFds();
+  const hits = [0, 0];
+  const make = (i: number) => async (c: Connection): Promise<void> => {
+    hits[i]!++;
+    for await (const b of c) c.write(b);
+  };
+  const a = await listen({ port: 0, reusePort: true, onConnection: make(0) });
+  const port = a.address().port;
+  const b = await listen({ port, reusePort: true, onConnection: make(1) });
+  const socks = await Promise.all(Array.from({ length: 40 }, () => connect(port)));
+  for (const s of socks) assert.is((await roundTrip(s, Buffer.from('rp'))).toString(), 'rp');
+  assert.is(hits[0]! + hits[1]!, 40);
+  assert.ok(hits[0]! > 0 && hits[1]! > 0, `both servers got connections (${hits.join(' / ')})`);
+  for (const s of socks) s.end();
+  await Promise.all(socks.map(closedSocket));
+  await a.close();
+  await b.close();
+  await assertNoLeaks(a, fd0);
+  await assertNoLeaks(b, fd0);
+});
+
 test('AbortSignal closes the server', async () => {
   const fd0 = procFds();
   const ac = new AbortController();
@@ -243,4 +288,5 @@ test('handler errors: the connection is destroyed and onError hears about it', a
   await assertNoLeaks(server, fd0);
 });
 
+test.after.each(closeLeftovers);
 test.run();

@@ -60,6 +60,7 @@ test('host and ipVersion', async () => {
   await rejects({ host: '::1', ipVersion: 'v4' }, TypeError, 'ERR_INVALID_ARG_VALUE');
   await rejects({ host: '127.0.0.1', ipVersion: 'v6' }, TypeError, 'ERR_INVALID_ARG_VALUE');
   await rejects({ backlog: 0 }, RangeError, 'ERR_OUT_OF_RANGE');
+  await rejects({ reusePort: 1 }, TypeError, 'ERR_INVALID_ARG_TYPE');
 });
 
 test('callbacks, signal, backend, unknown keys', async () => {
@@ -89,6 +90,7 @@ test('reactor options', async () => {
   await rejects({ reactor: { maxConnections: -5 } }, RangeError, 'ERR_OUT_OF_RANGE');
   await rejects({ reactor: { incremental: 'yes' } }, TypeError, 'ERR_INVALID_ARG_TYPE');
   await rejects({ reactor: { sqpoll: 1 } }, TypeError, 'ERR_INVALID_ARG_TYPE');
+  await rejects({ reactor: { coopTaskrun: 'on' } }, TypeError, 'ERR_INVALID_ARG_TYPE');
   await rejects({ reactor: { deferTaskrun: true, singleIssuer: false } }, TypeError, 'ERR_INVALID_ARG_VALUE', /singleIssuer/);
   await rejects({ reactor: { deferTaskrun: true, sqpoll: true } }, TypeError, 'ERR_INVALID_ARG_VALUE', /sqpoll/);
   await rejects({ reactor: { sqThreadCpu: 1 } }, TypeError, 'ERR_INVALID_ARG_VALUE', /sqpoll/);

@@ -5,8 +5,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { listen } from '../../src/index.ts';
-import { assertNoLeaks, closedSocket, connect, deadline, procFds, roundTrip } from './helpers.ts';
+import {
+  closeLeftovers, listen, assertNoLeaks, closedSocket, connect, deadline, procFds, roundTrip,
+} from './helpers.ts';
 
 // 64 connections, 64-byte messages, one in flight each, for DURATION ms; checks
 // every echoed byte; prints {"msgs": N, "errors": N}.
@@ -99,4 +100,5 @@ test('timers fire on schedule while 64 clients hammer the server', async () => {
   await assertNoLeaks(server, fd0);
 });
 
+test.after.each(closeLeftovers);
 test.run();

@@ -1,19 +1,27 @@
 /* zl_accept.c — multishot accept: every accepted fd gets TCP_NODELAY, a slot and
  * a multishot recv; the accept is re-armed when a CQE lacks F_MORE; transient
- * errors (EMFILE, ENFILE, ECONNABORTED, ...) never stop the server. */
+ * errors (EMFILE, ENFILE, ECONNABORTED, ...) never stop the server. In handoff
+ * mode (an acceptor reactor) an accepted fd is only reported: another reactor
+ * adopts it, so this one never claims it. */
 #include "zl_accept.h"
 #include "zl_assert.h"
 #include "zl_conn.h"
 #include "zl_events.h"
+#include "zl_handoff.h"
 #include "zl_reactor.h"
 #include "zl_sq.h"
 #include "zl_work.h"
+
+static bool handoff;
+
+void zl_accept_set_handoff(bool on) { handoff = on; }
 
 static void listener_close(void) {
     zl_close(zl_r.lfd);
     zl_fd_release(zl_r.lfd);
     zl_r.lfd = -1;
     zl_r.lflags = 0;
+    handoff = false;
 }
 
 int32_t zl_accept_take(int32_t fd) {
@@ -105,6 +113,8 @@ void zl_accept_on_cqe(const zl_token *t, const struct io_uring_cqe *cqe) {
         if (closing) {
             zl_close(cqe->res);
             zl_r.rejected++;
+        } else if (handoff) {
+            zl_ev_push(ZL_EV_HANDOFF, 0, (uint32_t)cqe->res, 0, 0);
         } else {
             zl_accept_take(cqe->res);
         }

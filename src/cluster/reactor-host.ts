@@ -1,0 +1,194 @@
+// One reactor of a cluster, inside its worker thread: an Engine (ring + Wasm
+// core + slabs) that either listens itself (SO_REUSEPORT) or adopts fds from
+// the acceptor, and runs the handler module's function on every connection,
+// with `Server`'s semantics: a returned promise closes the connection when it
+// settles; a throw or a rejection destroys it and is reported.
+import type { Backend } from '../../bridge/backend.ts';
+import type { ZerglingError } from '../../bridge/backend.ts';
+import type { Connection } from '../connection.ts';
+import { Engine } from '../engine.ts';
+import { codes } from '../errors.ts';
+import type { ResolvedOptions } from '../options.ts';
+import type { ReactorSnapshot } from './protocol.ts';
+
+const LISTEN_REUSEPORT = 1;
+const EBADF = 9;
+const ENOTSOCK = 88;
+
+/** What a handler module learns about the reactor it runs in. */
+export interface ReactorInfo {
+  /** This reactor's index, 0..reactors-1. */
+  readonly index: number;
+  /** How many reactors the cluster runs. */
+  readonly reactors: number;
+}
+
+export type Handler = (conn: Connection, options: unknown, reactor: ReactorInfo) => void | Promise<void>;
+
+export type BindMode = { kind: 'adopt' } | { kind: 'reuseport'; port: number };
+
+/** Connection errors that are the peer's doing, not the handler's (as in Server). */
+const IGNORABLE = new Set(['ECONNRESET', 'EPIPE', 'ENOTCONN', 'ECANCELED', 'ETIMEDOUT',
+  codes.STREAM_DESTROYED, codes.CHUNK_RELEASED]);
+
+export class ReactorHost {
+  readonly engine: Engine;
+  readonly #backend: Backend;
+  readonly #handler: Handler;
+  readonly #options: unknown;
+  readonly #info: ReactorInfo;
+  readonly #onError: (err: Error) => void;
+  #listening: boolean;
+  #listenerErrors = 0;
+  #closing: Promise<void> | undefined;
+  #adopted = 0;
+  #adoptFailed = 0;
+
+  constructor(backend: Backend, opts: ResolvedOptions, mode: BindMode, handler: Handler, options: unknown,
+    info: ReactorInfo, onError: (err: Error) => void) {
+    this.#backend = backend;
+    this.#handler = handler;
+    this.#options = options;
+    this.#info = info;
+    this.#onError = onError;
+    this.engine = Engine.start(backend, opts, {
+      onOpen: (conn) => this.#open(conn),
+      onListenerError: (err: ZerglingError, gaveUp: boolean) => {
+        this.#listenerErrors++;
+        if (gaveUp) this.#listening = false;
+        onError(err);
+      },
+      bind: mode.kind === 'adopt'
+        ? () => 0
+        : (r) => r.listenEx(opts.host, mode.port, opts.family, opts.backlog, LISTEN_REUSEPORT),
+    });
+    this.#listening = true;
+  }
+
+  get port(): number {
+    return this.engine.port;
+  }
+
+  /**
+   * Takes an fd from the acceptor. Call `flush()` after a batch: the `open`
+   * events come with the next tick.
+   */
+  adopt(fd: number): void {
+    if (this.#closing !== undefined || !this.engine.alive) {
+      this.#backend.host.close(fd);
+      this.#adoptFailed++;
+      return;
+    }
+    const r = this.engine.reactor.adopt(fd);
+    if (r >= 0) {
+      this.#adopted++;
+      return;
+    }
+    this.#adoptFailed++;
+    // -EBUSY (max connections) and allocation failures close the fd in the
+    // core; these two leave it open.
+    if (r === -ENOTSOCK || r === -EBADF) this.#backend.host.close(fd);
+  }
+
+  flush(): void {
+    if (this.engine.alive) this.engine.requestTick();
+  }
+
+  #open(conn: Connection): void {
+    if (this.#closing !== undefined) { void conn.close(); return; }
+    let r: void | Promise<void>;
+    try {
+      r = this.#handler(conn, this.#options, this.#info);
+    } catch (err) {
+      this.#failed(conn, err);
+      return;
+    }
+    if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
+      (r as Promise<void>).then(() => { void conn.close(); }, (err: unknown) => this.#failed(conn, err));
+    }
+  }
+
+  #failed(conn: Connection, err: unknown): void {
+    void conn.destroy();
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && IGNORABLE.has(code)) return;
+    this.#onError(err instanceof Error ? err : new Error(String(err)));
+  }
+
+  stats(): ReactorSnapshot {
+    const e = this.engine;
+    const s = e.reactorStats();
+    const n = (v: bigint | undefined): number => (v === undefined ? 0 : Number(v));
+    return {
+      listening: this.#listening && this.#closing === undefined,
+      connections: e.openConnections,
+      reactorConnections: s?.connectionsOpen ?? 0,
+      accepted: n(s?.accepted),
+      rejected: n(s?.rejected),
+      closed: n(s?.closed),
+      buffers: {
+        total: e.bufferCount,
+        kernel: s?.buffersKernel ?? 0,
+        app: s?.buffersApp ?? 0,
+        returning: s?.buffersReturning ?? 0,
+      },
+      heldChunks: e.heldChunks,
+      writeSlab: {
+        bytes: e.writeSlab.bytes.byteLength,
+        blocks: e.writeSlab.blocks,
+        blocksInUse: e.writeSlab.blocksInUse,
+        pendingRanges: e.writeSlab.outstanding,
+      },
+      pinnedBuffers: e.pinnedSlabs,
+      listenerErrors: this.#listenerErrors,
+      enobufs: n(s?.enobufs),
+      staleCqes: n(s?.staleCqes),
+      sends: n(s?.sends),
+      shortSends: n(s?.shortSends),
+      bytesIn: n(s?.bytesIn),
+      bytesOut: n(s?.bytesOut),
+      cqes: n(s?.cqes),
+      ticks: n(s?.ticks),
+      submits: e.counters.submits,
+      ringFlags: s?.ringFlags ?? 0,
+      adopted: this.#adopted,
+      adoptFailed: this.#adoptFailed,
+    };
+  }
+
+  /**
+   * Stops accepting, closes every connection gracefully, aborts those still
+   * open after `deadlineMs`, frees the ring, buffer ring and slabs.
+   */
+  close(deadlineMs: number): Promise<void> {
+    this.#closing ??= this.#shutdown(deadlineMs);
+    return this.#closing;
+  }
+
+  async #shutdown(deadlineMs: number): Promise<void> {
+    const e = this.engine;
+    this.#listening = false;
+    e.stopAccepting();
+    for (const c of e.connections()) void c.close();
+    if (!(await within(e.whenAllClosed(), deadlineMs))) {
+      for (const c of e.connections()) void c.destroy();
+      await within(e.whenAllClosed(), 2000);
+    }
+    // Let the core finish closing the listener (its accept cancel completes in a tick).
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    e.destroy();
+  }
+
+  /** Last resort (a crashing thread): frees the core's fds, ring and slabs now. */
+  destroyNow(): void {
+    if (this.engine.alive) this.engine.destroy();
+  }
+}
+
+/** True if `p` settled within `ms`; never leaves a timer behind. */
+function within(p: Promise<void>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), ms);
+    p.then(() => { clearTimeout(t); resolve(true); });
+  });
+}

@@ -1,0 +1,470 @@
+// The cluster: N reactor threads (worker_threads), each with its own ring,
+// Wasm instance, slabs and connection table, fed either by one acceptor ring
+// on the main thread (fds round-robin through lock-free SPSC channels) or by
+// the kernel (one SO_REUSEPORT listener per reactor). The main thread only
+// accepts, routes fds and supervises: no connection's bytes pass through it.
+import { EventEmitter } from 'node:events';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import type { Backend } from '../../bridge/backend.ts';
+import { abortError, invalidArgType, outOfRange } from '../errors.ts';
+import type { AddressInfo, CloseOptions } from '../server.ts';
+import { Acceptor } from './acceptor.ts';
+import { FdChannel } from './channel.ts';
+import { allowedCpus, resolveCluster, type ClusterOptions, type ResolvedCluster } from './options.ts';
+import {
+  reactorError, type Distribution, type ErrorData, type FromWorker, type ReactorError, type ReactorSnapshot,
+  type ToWorker, type WorkerInit,
+} from './protocol.ts';
+
+export type ReactorState = 'starting' | 'running' | 'closing' | 'closed' | 'crashed';
+
+/** One reactor's counters, as last reported by its thread. */
+export interface ReactorStatsEntry extends ReactorSnapshot {
+  index: number;
+  state: ReactorState;
+  /** The CPU the thread was pinned to, or null (not asked, or refused). */
+  cpu: number | null;
+  /** Fds the acceptor routed to this reactor. */
+  handedOff: number;
+}
+
+export interface ClusterStats extends ReactorSnapshot {
+  reactors: number;
+  distribution: Distribution;
+  /** Descriptors owned by zergling in this process (all threads): 0 after close(). */
+  fds: number;
+  /** The acceptor (distribution 'acceptor'), else null. */
+  acceptor: {
+    listening: boolean;
+    /** Connections accepted and handed to a reactor. */
+    accepted: number;
+    /** Accepted but closed at once: no reactor could take them (all channels full or all reactors gone). */
+    rejected: number;
+    /** Doorbell messages sent: one per reactor going from idle to busy, not one per connection. */
+    doorbells: number;
+    listenerErrors: number;
+  } | null;
+  /** Per reactor, in index order. */
+  perReactor: ReactorStatsEntry[];
+}
+
+export interface ClusterEvents {
+  error: [ReactorError];
+}
+
+const WORKER_EXT = extname(fileURLToPath(import.meta.url)); // '.ts' from source, '.js' when built
+const WORKER_URL = new URL(`./worker${WORKER_EXT}`, import.meta.url);
+
+/**
+ * What `new Worker` runs. Built JS: worker.js itself. From TypeScript source
+ * under tsx: Node 20 does not carry `--import` loaders into worker threads
+ * (tsx registers its hooks on the main thread only), so a two-line bootstrap
+ * registers tsx's ESM hooks in the worker before importing worker.ts.
+ */
+function workerEntry(): { entry: URL | string; evalCode: boolean } {
+  if (WORKER_EXT !== '.ts' || !process.execArgv.some((a) => a.includes('tsx'))) {
+    return { entry: WORKER_URL, evalCode: false };
+  }
+  const api = import.meta.resolve('tsx/esm/api');
+  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); })` +
+    '.catch((e) => process.nextTick(() => { throw e; }));';
+  return { entry: code, evalCode: true };
+}
+
+const STATS_TIMEOUT_MS = 2000;
+
+class ReactorThread {
+  readonly index: number;
+  readonly worker: Worker;
+  readonly channel: FdChannel | undefined;
+  readonly doorbell: MessagePort | undefined;
+  readonly cpuAsked: number;
+  state: ReactorState = 'starting';
+  port = 0;
+  cpu: number | null = null;
+  handedOff = 0;
+  last: ReactorSnapshot | undefined;
+  crashError: ErrorData | undefined;
+  readonly ready: Promise<void>;
+  readonly exited: Promise<number>;
+  readonly #stats = new Map<number, (s: ReactorSnapshot | undefined) => void>();
+  #statsId = 0;
+  #onReady!: () => void;
+  #onFailed!: (err: ReactorError) => void;
+  readonly #owner: ClusterServer;
+
+  constructor(owner: ClusterServer, index: number, init: WorkerInit, channel: FdChannel | undefined,
+    doorbell: MessagePort | undefined) {
+    this.#owner = owner;
+    this.index = index;
+    this.channel = channel;
+    this.doorbell = doorbell;
+    this.cpuAsked = init.cpu;
+    this.ready = new Promise<void>((resolve, reject) => { this.#onReady = resolve; this.#onFailed = reject; });
+    this.ready.catch(() => { /* listen() reports it */ });
+    const workerDoorbell = init.doorbell;
+    const { entry, evalCode } = workerEntry();
+    this.worker = new Worker(entry, {
+      eval: evalCode,
+      workerData: init,
+      transferList: workerDoorbell !== undefined ? [workerDoorbell] : [],
+      name: `zergling-reactor-${index}`,
+    });
+    this.worker.on('message', (m: FromWorker) => this.#message(m));
+    this.worker.on('error', (err) => { this.crashError ??= { name: err.name, message: err.message, stack: err.stack }; });
+    this.exited = new Promise<number>((resolve) => {
+      this.worker.once('exit', (code) => { this.#exit(code); resolve(code); });
+    });
+  }
+
+  #message(m: FromWorker): void {
+    switch (m.t) {
+      case 'ready':
+        this.state = 'running';
+        this.port = m.port;
+        this.cpu = this.cpuAsked >= 0 && m.pinned >= 0 ? this.cpuAsked : null;
+        this.#onReady();
+        break;
+      case 'failed':
+        this.#onFailed(reactorError(m.error, this.index));
+        break;
+      case 'error':
+        this.#owner.report(reactorError(m.error, this.index));
+        break;
+      case 'crash':
+        this.crashError = m.error;
+        break;
+      case 'stats': {
+        this.last = m.stats;
+        const r = this.#stats.get(m.id);
+        this.#stats.delete(m.id);
+        r?.(m.stats);
+        break;
+      }
+      case 'closed':
+        this.last = m.stats;
+        this.state = 'closed';
+        break;
+    }
+  }
+
+  #exit(code: number): void {
+    for (const r of this.#stats.values()) r(undefined);
+    this.#stats.clear();
+    if (this.state === 'starting') {
+      // listen() rejects with this; no 'error' event for a reactor that never ran.
+      const cause = this.crashError ?? { name: 'Error', message: `reactor thread exited with code ${code} before it was ready` };
+      this.#onFailed(reactorError(cause, this.index));
+      this.state = 'crashed';
+      this.#owner.reactorDied(this);
+      return;
+    }
+    if (this.state === 'closed' || (this.state === 'closing' && code === 0)) {
+      this.state = 'closed';
+      return;
+    }
+    this.state = 'crashed';
+    this.#owner.reactorDied(this);
+    const cause = this.crashError;
+    this.#owner.report(reactorError({
+      name: 'Error',
+      message: `reactor ${this.index} crashed (thread exit code ${code})${cause ? `: ${cause.message}` : ''}`,
+      ...(cause?.stack !== undefined ? { stack: cause.stack } : {}),
+    }, this.index, 'ERR_ZERGLING_REACTOR_CRASHED'));
+  }
+
+  post(m: ToWorker): void {
+    if (this.state === 'running' || this.state === 'closing') this.worker.postMessage(m);
+  }
+
+  stats(): Promise<ReactorSnapshot | undefined> {
+    if (this.state !== 'running') return Promise.resolve(this.last);
+    const id = ++this.#statsId;
+    return new Promise((resolve) => {
+      const t = setTimeout(() => { this.#stats.delete(id); resolve(this.last); }, STATS_TIMEOUT_MS);
+      this.#stats.set(id, (s) => { clearTimeout(t); resolve(s ?? this.last); });
+      this.post({ t: 'stats', id });
+    });
+  }
+}
+
+/**
+ * A server running one reactor per thread. Create it with `listen()` from
+ * 'zergling/cluster'. Emits 'error' (a `ReactorError`, with `reactor` = the
+ * index) for a handler that threw, a listener error, or a crashed thread; the
+ * other reactors keep serving.
+ */
+export class ClusterServer extends EventEmitter<ClusterEvents> {
+  readonly reactors: number;
+  readonly distribution: Distribution;
+  readonly #cfg: ResolvedCluster;
+  readonly #backend: Backend;
+  readonly #threads: ReactorThread[] = [];
+  readonly #onError: ((err: ReactorError) => void) | undefined;
+  #acceptor: Acceptor | undefined;
+  #address: AddressInfo | undefined;
+  #next = 0;
+  #rejected = 0;
+  #doorbells = 0;
+  #closing: Promise<void> | undefined;
+  #signal: AbortSignal | undefined;
+  readonly #onAbort = (): void => { void this.close(); };
+
+  /** @internal Use `listen()`. */
+  constructor(cfg: ResolvedCluster, backend: Backend, onError: ((err: ReactorError) => void) | undefined) {
+    super();
+    this.#cfg = cfg;
+    this.#backend = backend;
+    this.#onError = onError;
+    this.reactors = cfg.reactors;
+    this.distribution = cfg.distribution;
+  }
+
+  /** @internal Starts the threads (and the acceptor); on failure frees what it took. */
+  async start(signal: AbortSignal | undefined): Promise<void> {
+    const cfg = this.#cfg;
+    const cpus = cfg.pinThreads ? allowedCpus() : [];
+    const cpuOf = (i: number): number => (cpus.length > 0 ? cpus[i % cpus.length]! : -1);
+    try {
+      if (cfg.distribution === 'acceptor') {
+        // Bind first: EADDRINUSE before any thread exists. Connections wait in
+        // the backlog until the reactors are up and the accept is armed.
+        this.#acceptor = Acceptor.open(this.#backend, cfg.opts);
+        for (let i = 0; i < cfg.reactors; i++) this.#spawn(i, 0, cpuOf(i));
+        await Promise.all(this.#threads.map((t) => t.ready));
+        this.#acceptor.start({
+          onFd: (fd) => this.#route(fd),
+          onError: (err, gaveUp) => this.report(Object.assign(err, { reactor: -1 }) as ReactorError, gaveUp),
+        });
+        this.#setAddress(this.#acceptor.port);
+      } else {
+        // The first reactor picks the port (when 0); the others join its group.
+        this.#spawn(0, cfg.opts.port, cpuOf(0));
+        await this.#threads[0]!.ready;
+        const port = this.#threads[0]!.port;
+        for (let i = 1; i < cfg.reactors; i++) this.#spawn(i, port, cpuOf(i));
+        await Promise.all(this.#threads.map((t) => t.ready));
+        this.#setAddress(port);
+      }
+    } catch (err) {
+      await this.#shutdown(0);
+      throw err;
+    }
+    if (signal !== undefined) {
+      this.#signal = signal;
+      if (signal.aborted) { void this.close(); return; }
+      signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+  }
+
+  #spawn(index: number, port: number, cpu: number): void {
+    const cfg = this.#cfg;
+    let channel: FdChannel | undefined;
+    let mine: MessagePort | undefined;
+    let theirs: MessagePort | undefined;
+    if (cfg.distribution === 'acceptor') {
+      channel = new FdChannel(cfg.channelCapacity);
+      const mc = new MessageChannel();
+      mine = mc.port1;
+      theirs = mc.port2;
+      mine.unref(); // the doorbell must not keep the process alive
+    }
+    const init: WorkerInit = {
+      index, reactors: cfg.reactors, distribution: cfg.distribution, handler: cfg.handler,
+      handlerOptions: cfg.handlerOptions, opts: cfg.opts, port, cpu,
+      ...(channel !== undefined ? { channel: channel.buffer, doorbell: theirs! } : {}),
+    };
+    this.#threads.push(new ReactorThread(this, index, init, channel, mine));
+  }
+
+  #setAddress(port: number): void {
+    const o = this.#cfg.opts;
+    this.#address = { address: o.host, family: o.family === 4 ? 'IPv4' : 'IPv6', port };
+  }
+
+  /** Round-robin over the running reactors; no allocation, one message per idle→busy. */
+  #route(fd: number): void {
+    const threads = this.#threads;
+    const n = threads.length;
+    for (let k = 0; k < n; k++) {
+      const i = (this.#next + k) % n;
+      const t = threads[i]!;
+      if (t.state !== 'running') continue;
+      const r = t.channel!.push(fd);
+      if (r < 0) continue; // that reactor is behind: try the next one
+      this.#next = (i + 1) % n;
+      t.handedOff++;
+      if (r === 1) {
+        this.#doorbells++;
+        t.doorbell!.postMessage(null);
+      }
+      return;
+    }
+    this.#rejected++;
+    this.#backend.host.close(fd);
+  }
+
+  /** @internal A thread died: fds still queued for it are closed here. */
+  reactorDied(t: ReactorThread): void {
+    this.#closeQueued(t);
+  }
+
+  #closeQueued(t: ReactorThread): void {
+    if (t.channel === undefined) return;
+    // The consumer is gone, so this thread may drain its channel.
+    new FdChannel(t.channel.buffer).drain((fd) => { this.#backend.host.close(fd); });
+  }
+
+  /** @internal */
+  report(err: ReactorError, _gaveUp = false): void {
+    let heard = false;
+    if (this.#onError !== undefined) { this.#onError(err); heard = true; }
+    if (this.listenerCount('error') > 0) { this.emit('error', err); heard = true; }
+    if (!heard) console.error(`zergling: reactor ${err.reactor}:`, err);
+  }
+
+  /** The bound address (every reactor serves it). */
+  address(): AddressInfo {
+    if (this.#address === undefined) throw new Error('not listening');
+    return { ...this.#address };
+  }
+
+  get listening(): boolean {
+    if (this.#closing !== undefined) return false;
+    if (this.#acceptor !== undefined) return this.#acceptor.listening;
+    return this.#threads.some((t) => t.state === 'running');
+  }
+
+  /** Per-reactor states (a snapshot). */
+  reactorStates(): ReactorState[] {
+    return this.#threads.map((t) => t.state);
+  }
+
+  /** Counters of every reactor (asked of each thread) and their sums. */
+  async stats(): Promise<ClusterStats> {
+    const snaps = await Promise.all(this.#threads.map((t) => t.stats()));
+    const per: ReactorStatsEntry[] = this.#threads.map((t, i) => ({
+      ...(snaps[i] ?? emptySnapshot()),
+      index: t.index, state: t.state, cpu: t.cpu, handedOff: t.handedOff,
+    }));
+    const total = sum(per.map((p) => snaps[p.index] ?? emptySnapshot()));
+    const a = this.#acceptor;
+    return {
+      ...total,
+      listening: this.listening,
+      reactors: this.reactors,
+      distribution: this.distribution,
+      fds: this.#backend.ownedFds(),
+      acceptor: a === undefined ? null : {
+        listening: a.listening && this.#closing === undefined,
+        accepted: a.accepted, rejected: this.#rejected, doorbells: this.#doorbells,
+        listenerErrors: a.listenerErrors,
+      },
+      perReactor: per,
+    };
+  }
+
+  /**
+   * Stops the acceptor (or every listener), then has each reactor close its
+   * connections gracefully (aborting what is still open after `deadlineMs`)
+   * and free its ring, buffer ring and slabs; resolves when every thread has
+   * exited and nothing is left. Idempotent.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
+    const deadline = options.deadlineMs ?? 5000;
+    if (typeof deadline !== 'number') throw invalidArgType('options.deadlineMs', 'of type number', deadline);
+    if (!(deadline >= 0) || deadline > 0x7fffffff) throw outOfRange('options.deadlineMs', '>= 0 && <= 2147483647', deadline);
+    this.#closing = this.#shutdown(deadline);
+    return this.#closing;
+  }
+
+  async #shutdown(deadlineMs: number): Promise<void> {
+    this.#closing ??= Promise.resolve(); // `listening` is false from here on
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    // 1. No new fds: after this, every accepted fd is in some channel.
+    if (this.#acceptor !== undefined) await this.#acceptor.stop();
+    // 2. Each reactor stops its listener (reuseport), takes what is queued,
+    //    closes its connections and frees its ring and slabs.
+    // A thread that does not finish in time is terminated (its env cleanup
+    // still frees its rings and slabs).
+    await Promise.all(this.#threads.map(async (t) => {
+      if (t.state === 'starting') await within(t.ready.then(() => undefined, () => undefined), 30000);
+      if (t.state === 'running') {
+        t.state = 'closing';
+        t.post({ t: 'close', deadlineMs });
+      } else if (t.state === 'starting') {
+        void t.worker.terminate();
+      }
+      const timer = setTimeout(() => { void t.worker.terminate(); }, deadlineMs + 5000);
+      await t.exited;
+      clearTimeout(timer);
+    }));
+    for (const t of this.#threads) {
+      this.#closeQueued(t);
+      t.doorbell?.close();
+    }
+    this.#acceptor?.destroy();
+    const b = this.#backend as Backend & { close?: () => void };
+    b.close?.();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** True if `p` settled within `ms`; never leaves a timer behind. */
+function within(p: Promise<void>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), ms);
+    p.then(() => { clearTimeout(t); resolve(true); });
+  });
+}
+
+function emptySnapshot(): ReactorSnapshot {
+  return {
+    listening: false, connections: 0, reactorConnections: 0, accepted: 0, rejected: 0, closed: 0,
+    buffers: { total: 0, kernel: 0, app: 0, returning: 0 }, heldChunks: 0,
+    writeSlab: { bytes: 0, blocks: 0, blocksInUse: 0, pendingRanges: 0 }, pinnedBuffers: 0,
+    listenerErrors: 0, enobufs: 0, staleCqes: 0, sends: 0, shortSends: 0, bytesIn: 0, bytesOut: 0,
+    cqes: 0, ticks: 0, submits: 0, ringFlags: 0, adopted: 0, adoptFailed: 0,
+  };
+}
+
+/** Field-wise sum (booleans: any; ringFlags: the union). */
+function sum(list: ReactorSnapshot[]): ReactorSnapshot {
+  const out = emptySnapshot();
+  const add = (dst: Record<string, unknown>, src: Record<string, unknown>, key: string): void => {
+    const v = src[key];
+    if (typeof v === 'number') dst[key] = key === 'ringFlags' ? (dst[key] as number) | v : (dst[key] as number) + v;
+    else if (typeof v === 'boolean') dst[key] = (dst[key] as boolean) || v;
+    else if (v !== null && typeof v === 'object') {
+      for (const k of Object.keys(v)) add(dst[key] as Record<string, unknown>, v as Record<string, unknown>, k);
+    }
+  };
+  for (const s of list) for (const k of Object.keys(s)) add(out as unknown as Record<string, unknown>, s as unknown as Record<string, unknown>, k);
+  return out;
+}
+
+/**
+ * Starts `reactors` threads serving one address with the handler module.
+ * Rejects with a TypeError/RangeError before anything starts when an option
+ * is bad, with the kernel's error (EADDRINUSE, ...) when binding fails, and
+ * with the handler module's error when a thread cannot load it.
+ */
+export async function listen<O = unknown>(options: ClusterOptions<O>): Promise<ClusterServer> {
+  const cfg = resolveCluster(options);
+  const signal = options.signal;
+  if (signal?.aborted) throw abortError(signal.reason);
+  const native = await import('../../bridge/native.ts');
+  native.checkIoUring();
+  const backend = native.createNativeBackend();
+  const server = new ClusterServer(cfg, backend, options.onError);
+  await server.start(signal);
+  return server;
+}

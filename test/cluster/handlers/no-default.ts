@@ -1,0 +1,2 @@
+// Test handler module without a default export: listen() must refuse it.
+export const handler = (): void => {};
