@@ -3,17 +3,29 @@
 // Every received chunk is written straight back from the receive buffer it
 // arrived in (zero copy: the core holds that buffer until the send completes).
 import { parseArgs } from 'node:util';
-import { listen } from '../src/index.ts';
+import { listen, listenCluster } from '../src/index.ts';
 
 const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '7000' },
     host: { type: 'string', default: '127.0.0.1' },
     incremental: { type: 'boolean', default: false },
+    // --reactors N: N worker threads, each with its own ring (src/cluster).
+    reactors: { type: 'string' },
+    distribution: { type: 'string', default: 'acceptor' },
   },
 });
 
-const server = await listen({
+// The handler module every reactor thread imports (.ts under tsx, .js when built).
+const handler = new URL(`./echo-handler${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+const server = values.reactors !== undefined ? await listenCluster({
+  port: Number(values.port),
+  host: values.host,
+  reactors: Number(values.reactors),
+  distribution: values.distribution as 'acceptor' | 'reuseport',
+  reactor: { incremental: values.incremental },
+  handler,
+}) : await listen({
   port: Number(values.port),
   host: values.host,
   reactor: { incremental: values.incremental },
@@ -28,13 +40,13 @@ const server = await listen({
 const { address, port } = server.address();
 console.log(`listening on ${address.includes(':') ? `[${address}]` : address}:${port}`);
 
-const stop = (): void => {
+const stop = async (): Promise<void> => {
   setTimeout(() => process.exit(1), 5000).unref(); // a last resort, never reached normally
-  if (process.env.ZERGLING_STATS) console.error(JSON.stringify(server.stats()));
+  if (process.env.ZERGLING_STATS) console.error(JSON.stringify(await server.stats(), (_k, v: unknown) => typeof v === 'bigint' ? Number(v) : v));
   server.close({ deadlineMs: 2000 }).then(() => { process.exitCode = 0; }, (err) => {
     console.error(err);
     process.exitCode = 1;
   });
 };
-process.once('SIGINT', stop);
-process.once('SIGTERM', stop);
+process.once('SIGINT', () => void stop());
+process.once('SIGTERM', () => void stop());

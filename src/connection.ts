@@ -43,26 +43,36 @@ export interface ConnectionEngine extends ChunkOwner {
 const TAG_RECV = -1;
 const pinTag = (slab: number): number => -2 - slab;
 
-/** FIFO of Int32 tags without per-item allocation. */
+/** FIFO of (Int32 tag, byte length) pairs without per-item allocation. */
 class TagQueue {
-  #buf = new Int32Array(16);
+  #buf = new Int32Array(32);
   #head = 0;
   #len = 0;
+  /** Length of the range `shift()` last returned. */
+  lastLen = 0;
   get length(): number { return this.#len; }
-  push(v: number): void {
-    if (this.#len === this.#buf.length) {
+  push(v: number, len: number): void {
+    const cap = this.#buf.length >>> 1;
+    if (this.#len === cap) {
       const next = new Int32Array(this.#buf.length * 2);
-      for (let i = 0; i < this.#len; i++) next[i] = this.#buf[(this.#head + i) & (this.#buf.length - 1)]!;
+      for (let i = 0; i < this.#len; i++) {
+        const j = ((this.#head + i) & (cap - 1)) << 1;
+        next[i << 1] = this.#buf[j]!;
+        next[(i << 1) + 1] = this.#buf[j + 1]!;
+      }
       this.#buf = next;
       this.#head = 0;
     }
-    this.#buf[(this.#head + this.#len++) & (this.#buf.length - 1)] = v;
+    const k = ((this.#head + this.#len++) & ((this.#buf.length >>> 1) - 1)) << 1;
+    this.#buf[k] = v;
+    this.#buf[k + 1] = len;
   }
   shift(): number {
-    const v = this.#buf[this.#head]!;
-    this.#head = (this.#head + 1) & (this.#buf.length - 1);
+    const k = this.#head << 1;
+    this.#head = (this.#head + 1) & ((this.#buf.length >>> 1) - 1);
     this.#len--;
-    return v;
+    this.lastLen = this.#buf[k + 1]!;
+    return this.#buf[k]!;
   }
 }
 
@@ -104,6 +114,14 @@ export class Connection implements AsyncIterable<Uint8Array> {
   readonly #tags = new TagQueue();
   /** Bytes handed to the core and not yet reported sent. */
   #inCore = 0;
+  /**
+   * Of those, bytes of receive-slab ranges not yet completed. They are not
+   * charged against the high-water mark: they cost no memory beyond the
+   * buffer ring, which bounds them (the kernel stops receiving once every
+   * buffer is held), and an echo that waited on flush() there would drain the
+   * send queue to empty before reading on (a bubble per high-water mark).
+   */
+  #recvInCore = 0;
   /** Writes waiting in JS for the core to go under the high-water mark. */
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
@@ -174,7 +192,16 @@ export class Connection implements AsyncIterable<Uint8Array> {
   get writableLength(): number { return this.#inCore + this.#pendingBytes; }
 
   /** True when `write()` would return false: wait for `flush()`. */
-  get writableNeedDrain(): boolean { return this.#inCore + this.#pendingBytes >= this.#e.highWaterMark; }
+  get writableNeedDrain(): boolean { return this.#charged() + this.#pendingBytes >= this.#e.highWaterMark; }
+
+  /**
+   * Bytes in the core charged against the high-water mark (all but receive-slab
+   * ranges; off by at most a partly sent receive range, hence the clamp).
+   */
+  #charged(): number {
+    const c = this.#inCore - this.#recvInCore;
+    return c > 0 ? c : 0;
+  }
 
   // ------------------------------------------------------------------ reading
 
@@ -265,7 +292,9 @@ export class Connection implements AsyncIterable<Uint8Array> {
    * modify it until `flush()` resolves. A chunk view (`chunk.bytes`, or the
    * bytes of `for await`) is sent straight from the receive slab with no copy.
    * Returns false once the bytes not yet with the kernel exceed the
-   * high-water mark: then `await conn.flush()` before writing more.
+   * high-water mark: then `await conn.flush()` before writing more. Receive-slab
+   * views are not charged against it (the buffer ring bounds them: the kernel
+   * stops receiving while the core holds every buffer).
    * After `close()`/`destroy()` or once closed, the data is dropped and false
    * is returned; after `end()` it throws ERR_STREAM_WRITE_AFTER_END.
    */
@@ -283,15 +312,15 @@ export class Connection implements AsyncIterable<Uint8Array> {
       throw new ZerglingError(codes.CHUNK_RELEASED,
         'write() of a view over a released chunk: its bytes now belong to the kernel');
     }
-    if (len === 0) return this.#inCore + this.#pendingBytes < this.#e.highWaterMark;
+    if (len === 0) return this.#charged() + this.#pendingBytes < this.#e.highWaterMark;
     this.#written += len;
-    if (this.#pendingBytes === 0 && this.#inCore < this.#e.highWaterMark) {
+    if (this.#pendingBytes === 0 && (recv > 0 || this.#charged() < this.#e.highWaterMark)) {
       this.#toCore(data, recv > 0);
     } else {
       // Queued in JS; a receive-slab view is copied, since its chunk is released when the app moves on.
       this.#queue(recv > 0 ? copyOf(data) : data);
     }
-    return this.#inCore + this.#pendingBytes < this.#e.highWaterMark;
+    return this.#charged() + this.#pendingBytes < this.#e.highWaterMark;
   }
 
   #queue(data: Uint8Array): void {
@@ -313,8 +342,9 @@ export class Connection implements AsyncIterable<Uint8Array> {
     if (fromRecvSlab) {
       const rc = r.write(this.id, e.recvSlab, data.byteOffset, len);
       if (rc < 0) return this.#refused(rc);
-      this.#tags.push(TAG_RECV);
+      this.#tags.push(TAG_RECV, len);
       this.#inCore += len;
+      this.#recvInCore += len;
     } else if (len >= PIN_THRESHOLD && data.buffer instanceof ArrayBuffer) {
       this.#writePinned(data.buffer, data.byteOffset, len);
     } else {
@@ -334,7 +364,7 @@ export class Connection implements AsyncIterable<Uint8Array> {
         ws.bytes.set(off === 0 && n === len ? data : data.subarray(off, off + n), ws.offset);
         const rc = r.write(this.id, ws.handle, ws.offset, n);
         if (rc < 0) { ws.unref(b); return this.#refused(rc); }
-        this.#tags.push(b);
+        this.#tags.push(b, n);
         this.#inCore += n;
         off += n;
       }
@@ -346,7 +376,7 @@ export class Connection implements AsyncIterable<Uint8Array> {
     const slab = e.pin(buffer);
     const rc = e.reactor.write(this.id, slab, offset, len);
     if (rc < 0) { e.unpin(slab); return this.#refused(rc); }
-    this.#tags.push(pinTag(slab));
+    this.#tags.push(pinTag(slab), len);
     this.#inCore += len;
   }
 
@@ -358,7 +388,7 @@ export class Connection implements AsyncIterable<Uint8Array> {
   /** Moves JS-queued writes into the core while under the high-water mark. */
   #drain(): void {
     const hwm = this.#e.highWaterMark;
-    while (this.#pending.length > 0 && this.#inCore < hwm) {
+    while (this.#pending.length > 0 && this.#charged() < hwm) {
       const d = this.#pending.shift()!;
       this.#pendingBytes -= d.byteLength;
       this.#toCore(d, false);
@@ -487,7 +517,8 @@ export class Connection implements AsyncIterable<Uint8Array> {
 
   #releaseTag(tag: number): void {
     if (tag >= 0) this.#e.writeSlab.unref(tag);
-    else if (tag !== TAG_RECV) this.#e.unpin(-2 - tag);
+    else if (tag === TAG_RECV) this.#recvInCore -= this.#tags.lastLen;
+    else this.#e.unpin(-2 - tag);
   }
 
   /** @internal The connection is gone (`errno` 0 = clean). Its slot may be reused after this. */
@@ -498,6 +529,7 @@ export class Connection implements AsyncIterable<Uint8Array> {
     // The core dropped whatever it had not sent: give back what those ranges held.
     while (this.#tags.length > 0) this.#releaseTag(this.#tags.shift());
     this.#inCore = 0;
+    this.#recvInCore = 0;
     this.#pending.length = 0;
     this.#pendingBytes = 0;
     const w = this.#flushWaiters;

@@ -17,3 +17,5 @@ export type { IpVersion, ListenOptions, ReactorOptions } from './options.ts';
 export { codes, ZerglingError, ZerglingRangeError, ZerglingTypeError } from './errors.ts';
 export type { SocketAddress } from './addr.ts';
 export type { Backend } from '../bridge/backend.ts';
+export { listen as listenCluster, ClusterServer } from './cluster/index.ts';
+export type { ClusterOptions, ClusterHandler, ClusterStats, ReactorError } from './cluster/index.ts';
