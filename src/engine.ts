@@ -19,6 +19,10 @@ const EV_EOF = 3;
 const EV_SENT = 4;
 const EV_CLOSED = 5;
 const EV_ERROR = 6;
+const ERRNO_ENFILE = 23;
+const ERRNO_EMFILE = 24;
+/** Retry delay of an accept parked because the process ran out of fds. */
+const ACCEPT_RETRY_MS = 100;
 const EV_HANDOFF = 7;
 
 const ECANCELED = 125;
@@ -222,9 +226,16 @@ export class Engine implements ConnectionEngine {
         case EV_CLOSED:
           conns[slot]?.onClosed(ev[i + 1]!);
           break;
-        case EV_ERROR:
-          this.#hooks.onListenerError(errnoError(-ev[i + 1]!, 'accept'), ev[i + 2] === 0);
+        case EV_ERROR: {
+          const errno = ev[i + 1]!;
+          this.#hooks.onListenerError(errnoError(-errno, 'accept'), ev[i + 2] === 0);
+          // Out of fds: the core parks the accept until a connection closes or a
+          // tick finds nothing to reap; on an idle reactor this timer is that tick.
+          if ((errno === ERRNO_EMFILE || errno === ERRNO_ENFILE) && ev[i + 2] !== 0) {
+            setTimeout(() => { if (this.alive) this.requestTick(); }, ACCEPT_RETRY_MS).unref();
+          }
           break;
+        }
         case EV_HANDOFF:
           // Only a handoff listener (listen-ex flag 2) emits these; this engine
           // never asks for one, so an fd that shows up here is closed, not leaked.

@@ -102,23 +102,58 @@ test('a multishot accept that ends without F_MORE is re-armed; its connection is
   assert.is(acc[1]!.userData, acc[0]!.userData);
 });
 
-test('EMFILE, ENFILE, ECONNABORTED do not stop the server', () => {
+test('EMFILE, ENFILE, ECONNABORTED do not stop the server; out of fds parks the accept (no busy loop)', () => {
   const h = new Harness();
   h.listen();
+  const { fd, conn } = h.connect();
   const ud = h.k.last('accept').userData;
   h.k.push(ud, -E.ECONNABORTED, F_MORE);
   h.k.push(ud, -E.EMFILE, 0);
   let ev = h.tick();
-  assert.equal(ev.map((e) => [e.kind, e.w1, e.w2]), [[EV.ERROR, E.EMFILE, 1]], 'reported, re-armed (w2 = 1)');
+  assert.equal(ev.map((e) => [e.kind, e.w1, e.w2]), [[EV.ERROR, E.EMFILE, 1]], 'reported, will re-arm (w2 = 1)');
   h.r.submit();
-  assert.is(h.k.submitted('accept').length, 2);
-  h.k.push(ud, -E.ENFILE, 0);
+  h.k.recv(fd, new Uint8Array(8)); // a busy reactor: the next tick reaps something
+  h.tick();
+  h.r.submit();
+  assert.is(h.k.submitted('accept').length, 1, 'not re-armed while the process is out of fds');
+  // One of our connections closes: an fd is free again.
+  const recv = h.k.last('recv', fd);
+  h.r.close(conn, true);
+  h.r.submit();
+  h.k.push(recv.userData, -E.ECANCELED, 0);
+  ev = h.tick();
+  assert.ok(ev.some((e) => e.kind === EV.CLOSED && e.conn === conn), 'the connection closed');
+  h.tick();
+  h.r.submit();
+  assert.is(h.k.submitted('accept').length, 2, 're-armed once a connection closed');
+  // ENFILE with nothing closing: re-armed after 64 ticks at the latest.
+  const b = h.connect();
+  h.k.push(h.k.last('accept').userData, -E.ENFILE, 0);
   ev = h.tick();
   assert.equal(ev.map((e) => [e.kind, e.w1, e.w2]), [[EV.ERROR, E.ENFILE, 1]]);
   h.r.submit();
-  assert.is(h.k.submitted('accept').length, 3);
-  const { conn } = h.connect();
-  assert.ok(conn >= 0, 'still accepting');
+  // A busy reactor: every tick reaps a recv (its buffer goes back each time).
+  const busyTick = (): void => {
+    const bid = h.k.recv(b.fd, new Uint8Array(8));
+    h.tick();
+    h.r.release(bid);
+    h.r.submit();
+  };
+  for (let i = 0; i < 62; i++) busyTick();
+  h.r.submit();
+  assert.is(h.k.submitted('accept').length, 2, 'still parked while busy');
+  for (let i = 0; i < 2; i++) busyTick();
+  assert.is(h.k.submitted('accept').length, 3, 're-armed after 64 ticks');
+  // Parked again, on an idle reactor: the host's retry tick (nothing to reap) re-arms.
+  h.k.push(h.k.last('accept').userData, -E.EMFILE, 0);
+  h.tick();
+  h.r.submit();
+  assert.is(h.k.submitted('accept').length, 3, 'parked');
+  h.tick();
+  h.r.submit();
+  assert.is(h.k.submitted('accept').length, 4, 'an idle tick re-arms');
+  const again = h.connect();
+  assert.ok(again.conn >= 0, 'still accepting');
 });
 
 test('an accept error that cannot pass (EINVAL) is reported and the accept is given up', () => {

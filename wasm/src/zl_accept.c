@@ -54,7 +54,7 @@ int32_t zl_accept_stop(void) {
         return -ZL_EBADF;
     if (zl_r.lflags & ZL_L_CLOSING)
         return 0;
-    zl_r.lflags &= ~ZL_L_WANT_ARM;
+    zl_r.lflags &= ~(ZL_L_WANT_ARM | ZL_L_FD_WAIT);
     if (zl_r.lflags & ZL_L_ARMED) {
         zl_r.lflags |= ZL_L_CLOSING | ZL_L_WANT_CANCEL;
     } else {
@@ -107,6 +107,7 @@ void zl_accept_on_cqe(const zl_token *t, const struct io_uring_cqe *cqe) {
     bool more = (cqe->flags & ZL_CQE_F_MORE) != 0;
     bool closing = (zl_r.lflags & ZL_L_CLOSING) != 0;
     bool give_up = false;
+    bool out_of_fds = false;
     if (!more)
         zl_r.lflags &= ~ZL_L_ARMED;
     if (cqe->res >= 0) {
@@ -121,6 +122,7 @@ void zl_accept_on_cqe(const zl_token *t, const struct io_uring_cqe *cqe) {
     } else if (!closing) {
         int32_t err = -cqe->res;
         give_up = !transient(err);
+        out_of_fds = err == ZL_EMFILE || err == ZL_ENFILE;
         /* The app hears about what it may have to act on (fd limits, a dead
          * listener); a peer that gave up before accept is nobody's business. */
         if (err != ZL_ECONNABORTED && err != ZL_EINTR && err != ZL_EAGAIN)
@@ -129,9 +131,29 @@ void zl_accept_on_cqe(const zl_token *t, const struct io_uring_cqe *cqe) {
     if (!(zl_r.lflags & ZL_L_ARMED)) {
         if (closing)
             listener_close();
-        else if (!give_up)
+        else if (out_of_fds) {
+            /* Re-arming now would fail again at once while the backlog is
+             * non-empty: a busy loop of -EMFILE CQEs. Park until an fd frees. */
+            zl_r.lflags |= ZL_L_FD_WAIT;
+            zl_r.lwait_closed = zl_r.closed;
+            zl_r.lwait_tick = zl_r.ticks;
+        } else if (!give_up)
             zl_r.lflags |= ZL_L_WANT_ARM;
     }
+}
+
+enum { ZL_FD_WAIT_TICKS = 64 };
+
+void zl_accept_poll(void) {
+    if (!(zl_r.lflags & ZL_L_FD_WAIT))
+        return;
+    if (zl_r.closed != zl_r.lwait_closed || zl_r.ticks - zl_r.lwait_tick >= ZL_FD_WAIT_TICKS)
+        zl_r.lflags = (zl_r.lflags & ~ZL_L_FD_WAIT) | ZL_L_WANT_ARM;
+}
+
+void zl_accept_idle(bool reaped_nothing) {
+    if (reaped_nothing && (zl_r.lflags & ZL_L_FD_WAIT))
+        zl_r.lflags = (zl_r.lflags & ~ZL_L_FD_WAIT) | ZL_L_WANT_ARM;
 }
 
 void zl_accept_close_now(void) {

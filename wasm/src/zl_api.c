@@ -144,6 +144,7 @@ zl_list *zl_x_tick(void) {
     zl_r.ticks++;
     /* Slots whose `closed` went out with the previous tick are free now. */
     zl_conn_reap();
+    zl_accept_poll();
     zl_work_flush();
     if (zl_r.defer_taskrun)
         zl_enter(zl_r.ring, 0, 0, ZL_ENTER_GETEVENTS, NULL); /* runs the deferred task work */
@@ -179,6 +180,7 @@ zl_list *zl_x_tick(void) {
         if (probe != peek_buf && n > 0)
             free(probe);
     }
+    zl_accept_idle(total == 0);
     return zl_ev_take();
 }
 

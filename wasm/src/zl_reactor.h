@@ -41,6 +41,7 @@ enum {
     ZL_L_WANT_ARM = 1u << 1,   /* prepare an accept at the next flush */
     ZL_L_WANT_CANCEL = 1u << 2,
     ZL_L_CLOSING = 1u << 3,    /* stop-accepting: close lfd once the accept ended */
+    ZL_L_FD_WAIT = 1u << 4,    /* EMFILE/ENFILE: re-arm once an fd is freed (see zl_accept_poll) */
 };
 
 typedef struct zl_reactor {
@@ -55,6 +56,7 @@ typedef struct zl_reactor {
     int32_t lfd; /* -1: no listener */
     uint32_t lgen;
     uint32_t lflags;
+    uint64_t lwait_closed, lwait_tick; /* zl_r.closed / zl_r.ticks when FD_WAIT began */
 
     /* counters that are not gauges; gauges are filled in by stats() */
     uint64_t accepted, rejected, closed, enobufs, stale_cqes, sends, short_sends;
