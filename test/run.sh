@@ -10,7 +10,7 @@ passed=0; failed=0; bad=()
 mapfile -t files < <(find test -name '*.test.ts' | sort | grep -E "${TEST_FILTER:-.}")
 for f in "${files[@]}"; do
   start=$(date +%s)
-  out=$(timeout "${TEST_TIMEOUT:-900}" node --import tsx "$f" 2>&1); rc=$?
+  out=$(timeout "${TEST_TIMEOUT:-240}" node --import tsx "$f" 2>&1); rc=$?
   total=$(grep -E '^ *Total:' <<<"$out" | tail -1 | grep -oE '[0-9]+' || true)
   pass=$(grep -E '^ *Passed:' <<<"$out" | tail -1 | grep -oE '[0-9]+' || true)
   total=${total:-0}; pass=${pass:-0}
