@@ -8,6 +8,7 @@ import type { ZerglingError } from '../../bridge/backend.ts';
 import type { Connection } from '../connection.ts';
 import { Engine } from '../engine.ts';
 import { codes } from '../errors.ts';
+import { engineStats } from '../stats.ts';
 import type { ResolvedOptions } from '../options.ts';
 import type { ReactorSnapshot } from './protocol.ts';
 
@@ -116,45 +117,13 @@ export class ReactorHost {
   }
 
   stats(): ReactorSnapshot {
-    const e = this.engine;
-    const s = e.reactorStats();
-    const n = (v: bigint | undefined): number => (v === undefined ? 0 : Number(v));
     return {
-      listening: this.#listening && this.#closing === undefined,
-      connections: e.openConnections,
-      reactorConnections: s?.connectionsOpen ?? 0,
-      accepted: n(s?.accepted),
-      rejected: n(s?.rejected),
-      closed: n(s?.closed),
-      buffers: {
-        total: e.bufferCount,
-        kernel: s?.buffersKernel ?? 0,
-        app: s?.buffersApp ?? 0,
-        returning: s?.buffersReturning ?? 0,
-      },
-      heldChunks: e.heldChunks,
-      writeSlab: {
-        bytes: e.writeSlab.bytes.byteLength,
-        blocks: e.writeSlab.blocks,
-        blocksInUse: e.writeSlab.blocksInUse,
-        pendingRanges: e.writeSlab.outstanding,
-      },
-      pinnedBuffers: e.pinnedSlabs,
-      listenerErrors: this.#listenerErrors,
-      enobufs: n(s?.enobufs),
-      staleCqes: n(s?.staleCqes),
-      sends: n(s?.sends),
-      shortSends: n(s?.shortSends),
-      bytesIn: n(s?.bytesIn),
-      bytesOut: n(s?.bytesOut),
-      cqes: n(s?.cqes),
-      ticks: n(s?.ticks),
-      submits: e.counters.submits,
-      ringFlags: s?.ringFlags ?? 0,
+      ...engineStats(this.engine, this.#listening && this.#closing === undefined, this.#listenerErrors),
       adopted: this.#adopted,
       adoptFailed: this.#adoptFailed,
     };
   }
+
 
   /**
    * Stops accepting, closes every connection gracefully, aborts those still
