@@ -244,9 +244,22 @@ export class Connection implements AsyncIterable<Uint8Array> {
     const finish = (): void => {
       if (current !== null) { current.releaseQuietly(); current = null; }
     };
+    // The waiting path reuses one executor and one reader per iterator, so a
+    // chunk costs the promise, the Chunk and the result object, no closures.
+    let settle: ((r: IteratorResult<Uint8Array>) => void) | null = null;
+    const reader: ReadWaiter = (c) => {
+      const res = settle!;
+      settle = null;
+      if (c === null) { res(done); return; }
+      current = c;
+      res({ value: c.bytes, done: false });
+    };
+    const wait = (resolve: (r: IteratorResult<Uint8Array>) => void): void => {
+      settle = resolve;
+      this.#reader = reader;
+    };
     return {
-      // The hot path of every for-await server: one promise, one closure and
-      // one result object per chunk.
+      // The hot path of every for-await server.
       next: (): Promise<IteratorResult<Uint8Array>> => {
         finish();
         if (this.#reader !== null) {
@@ -257,13 +270,7 @@ export class Connection implements AsyncIterable<Uint8Array> {
           return Promise.resolve({ value: current.bytes, done: false });
         }
         if (this.#eof || this.#closed || this.#discard) return Promise.resolve(done);
-        return new Promise((resolve) => {
-          this.#reader = (c) => {
-            if (c === null) { resolve(done); return; }
-            current = c;
-            resolve({ value: c.bytes, done: false });
-          };
-        });
+        return new Promise(wait);
       },
       return: (): Promise<IteratorResult<Uint8Array>> => {
         finish();
