@@ -7,7 +7,8 @@ import { ZerglingError } from '../bridge/backend.ts';
 import type { Connection } from './connection.ts';
 import { Engine } from './engine.ts';
 import { engineStats, type ServerStats } from './stats.ts';
-import { abortError, codes, invalidArgType, outOfRange } from './errors.ts';
+import { closeDeadline, runHandler } from './handler.ts';
+import { abortError, codes, invalidArgType } from './errors.ts';
 import { resolveOptions, type ListenOptions, type ResolvedOptions } from './options.ts';
 
 export interface AddressInfo {
@@ -24,9 +25,6 @@ export interface CloseOptions {
 export type { ServerStats } from './stats.ts';
 
 export type ConnectionHandler = (conn: Connection) => void | Promise<void>;
-
-const IGNORABLE = new Set(['ECONNRESET', 'EPIPE', 'ENOTCONN', 'ECANCELED', 'ETIMEDOUT',
-  codes.STREAM_DESTROYED, codes.CHUNK_RELEASED]);
 
 export class Server implements AsyncIterable<Connection> {
   readonly #engine: Engine;
@@ -136,23 +134,8 @@ export class Server implements AsyncIterable<Connection> {
   }
 
   #run(conn: Connection): void {
-    let r: void | Promise<void>;
-    try {
-      r = this.#handler!(conn);
-    } catch (err) {
-      this.#handlerFailed(conn, err);
-      return;
-    }
-    if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
-      (r as Promise<void>).then(() => { void conn.close(); }, (err: unknown) => this.#handlerFailed(conn, err));
-    }
-  }
-
-  #handlerFailed(conn: Connection, err: unknown): void {
-    void conn.destroy();
-    const code = (err as { code?: unknown } | null)?.code;
-    if (typeof code === 'string' && IGNORABLE.has(code)) return;
-    this.#report(err instanceof Error ? err : new Error(String(err)));
+    const handler = this.#handler!;
+    runHandler(conn, () => handler(conn), (err) => this.#report(err));
   }
 
   #report(err: Error): void {
@@ -178,11 +161,7 @@ export class Server implements AsyncIterable<Connection> {
    */
   close(options: CloseOptions = {}): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
-    if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
-    const deadline = options.deadlineMs ?? 5000;
-    if (typeof deadline !== 'number') throw invalidArgType('options.deadlineMs', 'of type number', deadline);
-    if (!(deadline >= 0) || deadline > 0x7fffffff) throw outOfRange('options.deadlineMs', '>= 0 && <= 2147483647', deadline);
-    this.#closing = this.#shutdown(deadline);
+    this.#closing = this.#shutdown(closeDeadline(options));
     return this.#closing;
   }
 

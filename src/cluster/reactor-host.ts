@@ -7,8 +7,8 @@ import type { Backend } from '../../bridge/backend.ts';
 import type { ZerglingError } from '../../bridge/backend.ts';
 import type { Connection } from '../connection.ts';
 import { Engine } from '../engine.ts';
-import { codes } from '../errors.ts';
 import { engineStats } from '../stats.ts';
+import { runHandler } from '../handler.ts';
 import type { ResolvedOptions } from '../options.ts';
 import type { ReactorSnapshot } from './protocol.ts';
 
@@ -27,10 +27,6 @@ export interface ReactorInfo {
 export type Handler = (conn: Connection, options: unknown, reactor: ReactorInfo) => void | Promise<void>;
 
 export type BindMode = { kind: 'adopt' } | { kind: 'reuseport'; port: number };
-
-/** Connection errors that are the peer's doing, not the handler's (as in Server). */
-const IGNORABLE = new Set(['ECONNRESET', 'EPIPE', 'ENOTCONN', 'ECANCELED', 'ETIMEDOUT',
-  codes.STREAM_DESTROYED, codes.CHUNK_RELEASED]);
 
 export class ReactorHost {
   readonly engine: Engine;
@@ -97,24 +93,9 @@ export class ReactorHost {
 
   #open(conn: Connection): void {
     if (this.#closing !== undefined) { void conn.close(); return; }
-    let r: void | Promise<void>;
-    try {
-      r = this.#handler(conn, this.#options, this.#info);
-    } catch (err) {
-      this.#failed(conn, err);
-      return;
-    }
-    if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
-      (r as Promise<void>).then(() => { void conn.close(); }, (err: unknown) => this.#failed(conn, err));
-    }
+    runHandler(conn, () => this.#handler(conn, this.#options, this.#info), (err) => this.#onError(err));
   }
 
-  #failed(conn: Connection, err: unknown): void {
-    void conn.destroy();
-    const code = (err as { code?: unknown } | null)?.code;
-    if (typeof code === 'string' && IGNORABLE.has(code)) return;
-    this.#onError(err instanceof Error ? err : new Error(String(err)));
-  }
 
   stats(): ReactorSnapshot {
     return {

@@ -9,8 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import type { Backend } from '../../bridge/backend.ts';
-import { abortError, invalidArgType, outOfRange } from '../errors.ts';
+import { abortError } from '../errors.ts';
 import type { AddressInfo, CloseOptions } from '../server.ts';
+import { closeDeadline } from '../handler.ts';
 import { Acceptor } from './acceptor.ts';
 import { FdChannel } from './channel.ts';
 import { allowedCpus, resolveCluster, type ClusterOptions, type ResolvedCluster } from './options.ts';
@@ -375,11 +376,7 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
    */
   close(options: CloseOptions = {}): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
-    if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
-    const deadline = options.deadlineMs ?? 5000;
-    if (typeof deadline !== 'number') throw invalidArgType('options.deadlineMs', 'of type number', deadline);
-    if (!(deadline >= 0) || deadline > 0x7fffffff) throw outOfRange('options.deadlineMs', '>= 0 && <= 2147483647', deadline);
-    this.#closing = this.#shutdown(deadline);
+    this.#closing = this.#shutdown(closeDeadline(options));
     return this.#closing;
   }
 

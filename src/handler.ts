@@ -1,0 +1,37 @@
+// Running an application's connection handler, shared by Server and each
+// cluster reactor: a sync throw or a rejected promise destroys that connection
+// and is reported; a settled promise closes the connection gracefully.
+import type { Connection } from './connection.ts';
+import { codes, invalidArgType, outOfRange } from './errors.ts';
+
+/** Connection errors that are the peer's doing, not the handler's: not reported. */
+const IGNORABLE = new Set(['ECONNRESET', 'EPIPE', 'ENOTCONN', 'ECANCELED', 'ETIMEDOUT',
+  codes.STREAM_DESTROYED, codes.CHUNK_RELEASED]);
+
+export function runHandler(conn: Connection, call: () => void | Promise<void>, report: (err: Error) => void): void {
+  const failed = (err: unknown): void => {
+    void conn.destroy();
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && IGNORABLE.has(code)) return;
+    report(err instanceof Error ? err : new Error(String(err)));
+  };
+  let r: void | Promise<void>;
+  try {
+    r = call();
+  } catch (err) {
+    failed(err);
+    return;
+  }
+  if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
+    (r as Promise<void>).then(() => { void conn.close(); }, failed);
+  }
+}
+
+/** Validates `close({ deadlineMs })` (default 5000 ms). */
+export function closeDeadline(options: { deadlineMs?: number }): number {
+  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
+  const deadline = options.deadlineMs ?? 5000;
+  if (typeof deadline !== 'number') throw invalidArgType('options.deadlineMs', 'of type number', deadline);
+  if (!(deadline >= 0) || deadline > 0x7fffffff) throw outOfRange('options.deadlineMs', '>= 0 && <= 2147483647', deadline);
+  return deadline;
+}
