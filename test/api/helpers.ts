@@ -25,16 +25,17 @@ export async function closeLeftovers(): Promise<void> {
 }
 
 /**
- * Open descriptors of this process, pipes excepted: tsx starts its esbuild
- * service (a child process on pipes) lazily, the first time a worker thread
- * compiles a file with a cold cache — not a resource of ours. Sockets, rings,
- * eventfds and files all count.
+ * Descriptors of this process of the kinds a server can leak: sockets and
+ * anonymous inodes (io_uring rings, eventfds). Pipes and directories are left
+ * out: tsx opens its cache directory and starts its esbuild service (pipes)
+ * lazily, the first time a worker thread compiles with a cold cache.
  */
 export function procFds(): number {
   let n = 0;
   for (const fd of readdirSync('/proc/self/fd')) {
     try {
-      if (!readlinkSync(`/proc/self/fd/${fd}`).startsWith('pipe:')) n++;
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.startsWith('socket:') || target.startsWith('anon_inode:')) n++;
     } catch {
       // closed between readdir and readlink (e.g. the readdir's own fd)
     }
