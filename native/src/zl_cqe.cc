@@ -75,29 +75,12 @@ napi_value zl_wait_cqe(napi_env env, napi_callback_info info) {
     return wait_result(env, E, r, h0, ret, cqe);
 }
 
-napi_value zl_wait_cqe_timeout(napi_env env, napi_callback_info info) {
-    ZL_ARGS(2);
-    ZL_U32(0, h);
+namespace {
+// wait-cqe-timeout is wait-cqes with wait-nr 1 (as in liburing): one body.
+napi_value wait_timed(napi_env env, ZlEnv* E, uint32_t h, uint32_t wait_nr, napi_value ts_arg) {
     struct __kernel_timespec ts;
     bool threw = false;
-    int bad = zl_timespec(env, argv[1], &ts, &threw);
-    if (threw) return nullptr;
-    Ring* r = zl_ring(E, h);
-    if (r == nullptr) return bad_ring(env);
-    if (bad) return zl_cqe_result(env, bad, 0, 0, 0);
-    uint32_t h0 = r->ring.sq.sqe_head;
-    struct io_uring_cqe* cqe = nullptr;
-    int ret = io_uring_wait_cqe_timeout(&r->ring, &cqe, &ts);
-    return wait_result(env, E, r, h0, ret, cqe);
-}
-
-napi_value zl_wait_cqes(napi_env env, napi_callback_info info) {
-    ZL_ARGS(3);
-    ZL_U32(0, h);
-    ZL_U32(1, wait_nr);
-    struct __kernel_timespec ts;
-    bool threw = false;
-    int bad = zl_timespec(env, argv[2], &ts, &threw);
+    int bad = zl_timespec(env, ts_arg, &ts, &threw);
     if (threw) return nullptr;
     Ring* r = zl_ring(E, h);
     if (r == nullptr) return bad_ring(env);
@@ -106,6 +89,20 @@ napi_value zl_wait_cqes(napi_env env, napi_callback_info info) {
     struct io_uring_cqe* cqe = nullptr;
     int ret = io_uring_wait_cqes(&r->ring, &cqe, wait_nr, &ts, nullptr);
     return wait_result(env, E, r, h0, ret, cqe);
+}
+}  // namespace
+
+napi_value zl_wait_cqe_timeout(napi_env env, napi_callback_info info) {
+    ZL_ARGS(2);
+    ZL_U32(0, h);
+    return wait_timed(env, E, h, 1, argv[1]);
+}
+
+napi_value zl_wait_cqes(napi_env env, napi_callback_info info) {
+    ZL_ARGS(3);
+    ZL_U32(0, h);
+    ZL_U32(1, wait_nr);
+    return wait_timed(env, E, h, wait_nr, argv[2]);
 }
 
 napi_value zl_peek_batch_cqe(napi_env env, napi_callback_info info) {
