@@ -29,7 +29,7 @@ WIT       := $(wildcard wasm/wit/*.wit)
 GEN       := bridge/gen
 
 .SECONDARY:
-.PHONY: setup deps npm build wasm native ts dist run test test-sim test-native sim bench bench-bridge clean
+.PHONY: setup deps npm build build-tree wasm native ts dist run test test-sim test-native sim bench bench-bridge clean
 
 # ---- setup: Debian packages + npm ci (only Debian's mirrors and the npm registry).
 APT_PKGS  := clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc liburing-dev wrk
@@ -46,7 +46,12 @@ node_modules/.ok: package-lock.json
 	@touch $@
 
 # ---- build
-build: setup wasm native ts dist
+# Tools (clang, wasm-ld) are found when this Makefile is parsed, and on a fresh
+# machine they only exist after `setup`: so setup runs first and the build runs
+# in a new make that parses the Makefile again, with the tools installed.
+build: setup
+	@$(MAKE) --no-print-directory build-tree
+build-tree: wasm native ts dist
 
 $(SYSROOT)/.ok:
 	@mkdir -p $(B)/sysroot/include $(B)/sysroot/lib
@@ -112,7 +117,7 @@ run: build
 test: build
 	@bash test/run.sh
 
-sim: setup wasm
+sim: build
 	$(NODE) --import tsx test/sim/runner.ts --seeds $(or $(SEEDS),1000)
 
 bench: build
