@@ -64,10 +64,17 @@ $(SYSROOT)/.ok:
 $(B)/wasm/reactor.core.wasm: $(CORE_SRC) $(wildcard wasm/include/*.h wasm/src/*.h) | $(if $(WASI_SDK_PATH),,$(SYSROOT)/.ok)
 	@mkdir -p $(@D)
 	$(WCC) $(WCFLAGS) $(ZL_CFLAGS) $(CORE_SRC) $(WLDFLAGS) -o $@
-# The same core with the stale-token check compiled out: the simulator must catch it.
-$(B)/wasm/reactor-broken.core.wasm: $(CORE_SRC) $(wildcard wasm/include/*.h wasm/src/*.h) | $(if $(WASI_SDK_PATH),,$(SYSROOT)/.ok)
+# Deliberately broken cores, for tests only (never shipped):
+#   reactor-broken    the stale-token check compiled out: the simulator must catch it
+#   reactor-nobudget  no receive budget: the hostile scenarios must catch it
+#   reactor-trap      traps on a 13-byte recv: the TS layer must survive a core bug
+FAULT_reactor-broken   := -DZL_FAULT_SKIP_STALE_CHECK
+FAULT_reactor-nobudget := -DZL_FAULT_NO_RECV_BUDGET
+FAULT_reactor-trap     := -DZL_FAULT_TRAP_RECV_LEN=13
+VARIANTS  := reactor-broken reactor-nobudget reactor-trap
+$(VARIANTS:%=$(B)/wasm/%.core.wasm): $(B)/wasm/%.core.wasm: $(CORE_SRC) $(wildcard wasm/include/*.h wasm/src/*.h) | $(if $(WASI_SDK_PATH),,$(SYSROOT)/.ok)
 	@mkdir -p $(@D)
-	$(WCC) $(WCFLAGS) -DZL_FAULT_SKIP_STALE_CHECK $(CORE_SRC) $(WLDFLAGS) -o $@
+	$(WCC) $(WCFLAGS) $(FAULT_$*) $(CORE_SRC) $(WLDFLAGS) -o $@
 $(B)/wasm/probe.core.wasm: $(PROBE_SRC) $(wildcard wasm/include/*.h wasm/probe/*.h) | $(if $(WASI_SDK_PATH),,$(SYSROOT)/.ok)
 	@mkdir -p $(@D)
 	$(WCC) $(WCFLAGS) $(PROBE_SRC) $(WLDFLAGS) -o $@
@@ -77,11 +84,11 @@ $(B)/wasm/%.component.wasm: $(B)/wasm/%.core.wasm $(WIT)
 	$(JCO) new $(B)/wasm/$*.embed.wasm -o $@
 WORLD_reactor := reactor-core
 WORLD_probe   := probe
-WORLD_reactor-broken := reactor-core
+$(foreach v,$(VARIANTS),$(eval WORLD_$(v) := reactor-core))
 
 $(GEN)/%/.ok: $(B)/wasm/%.component.wasm
 	@rm -rf $(GEN)/$*
-	$(JCO) transpile $< --instantiation sync --import-bindings js -o $(GEN)/$* --name $(if $(filter reactor-broken,$*),reactor,$*) --quiet
+	$(JCO) transpile $< --instantiation sync --import-bindings js -o $(GEN)/$* --name $(if $(filter $(VARIANTS),$*),reactor,$*) --quiet
 	@touch $@
 
 # The backend interface: TypeScript generated from the whole WIT world (jco
@@ -91,7 +98,7 @@ $(GEN)/types/.ok: $(WIT) node_modules/.ok
 	$(JCO) types wasm/wit --world-name reactor-core -o $(GEN)/types --quiet
 	@touch $@
 
-wasm: $(GEN)/types/.ok $(GEN)/reactor/.ok $(GEN)/reactor-broken/.ok $(if $(PROBE_SRC),$(GEN)/probe/.ok)
+wasm: $(GEN)/types/.ok $(GEN)/reactor/.ok $(VARIANTS:%=$(GEN)/%/.ok) $(if $(PROBE_SRC),$(GEN)/probe/.ok)
 
 NATIVE_SRC := $(wildcard native/src/*.cc native/src/*.h) native/binding.gyp native/exports.map
 native/build/Release/zergling_native.node: $(NATIVE_SRC) node_modules/.ok

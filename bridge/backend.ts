@@ -41,6 +41,14 @@ export interface Backend {
   unpinSlab(slab: number): void;
   /** Number of fds the guest currently owns (socket() and accepted fds). */
   ownedFds(): number;
+  /**
+   * A one-shot timer on the backend's clock (the simulator's virtual clock);
+   * returns a cancel function. Without it the engine uses setTimeout and
+   * performance.now().
+   */
+  setTimer?(ms: number, fn: () => void): () => void;
+  /** Milliseconds on the clock `setTimer` uses. */
+  now?(): number;
 }
 
 /** Linux errno names for the negative results of host calls. */

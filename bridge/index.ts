@@ -11,7 +11,9 @@ export * from './backend.ts';
 
 const modules = new Map<string, WebAssembly.Module>();
 
-export type Component = 'reactor' | 'reactor-broken' | 'probe';
+export type Component = 'reactor' | `reactor-${ReactorVariant}` | 'probe';
+/** Deliberately broken cores (tests only, never shipped): see the Makefile. */
+export type ReactorVariant = 'broken' | 'nobudget' | 'trap';
 
 /** Loads (once) a core module that jco emitted next to a transpiled component. */
 export function coreModule(component: Component, path: string): WebAssembly.Module {
@@ -26,17 +28,25 @@ export function coreModule(component: Component, path: string): WebAssembly.Modu
 }
 
 type Instantiate = (get: (p: string) => WebAssembly.Module, imports: ImportObject) => Root;
-let brokenInstantiate: Instantiate | undefined;
+const variantInstantiate = new Map<ReactorVariant, Instantiate>();
 
 /**
- * A fresh reactor core instance bound to `backend`. `variant: 'broken'` loads
- * the core built with -DZL_FAULT_SKIP_STALE_CHECK (`make wasm-broken`), which
- * exists only to prove that the simulator catches a broken core.
+ * A fresh instance of a deliberately broken core (`make wasm` builds them into
+ * bridge/gen/reactor-VARIANT), which exist only so tests can prove they are
+ * caught: 'broken' has no stale-token check, 'nobudget' no receive budget,
+ * 'trap' traps on a 13-byte recv.
  */
-export async function loadReactorVariant(backend: Backend, variant: 'broken'): Promise<Reactor> {
-  if (variant !== 'broken') throw new TypeError(`unknown reactor variant ${String(variant)}`);
-  brokenInstantiate ??= (await import('./gen/reactor-broken/reactor.js')).instantiate as Instantiate;
-  return brokenInstantiate((p) => coreModule('reactor-broken', p), { 'zergling:reactor/host': backend.host }).reactor;
+export async function loadReactorVariant(backend: Backend, variant: ReactorVariant): Promise<Reactor> {
+  let inst = variantInstantiate.get(variant);
+  if (inst === undefined) {
+    if (variant !== 'broken' && variant !== 'nobudget' && variant !== 'trap') {
+      throw new TypeError(`unknown reactor variant ${String(variant)}`);
+    }
+    inst = (await import(`./gen/reactor-${variant}/reactor.js`) as { instantiate: Instantiate }).instantiate;
+    variantInstantiate.set(variant, inst);
+  }
+  const component = `reactor-${variant}` as const;
+  return inst((p) => coreModule(component, p), { 'zergling:reactor/host': backend.host }).reactor;
 }
 
 /** A fresh reactor core instance bound to `backend`. */

@@ -14,7 +14,7 @@ const HOST_NAMES = [
   'createRing', 'createRingEx', 'destroyRing', 'getRingFlags',
   'getSqe', 'submit', 'submitAndWait', 'submitAndWaitTimeout', 'enter',
   'waitCqe', 'waitCqeTimeout', 'waitCqes', 'peekBatchCqe', 'cqeSeen', 'cqAdvance', 'cqReady', 'sqReady',
-  'prepMultishotAccept', 'prepRecvMultishotSelect', 'prepSend', 'prepSendmsg', 'prepCancel64',
+  'prepMultishotAccept', 'prepRecvMultishotSelect', 'prepRecvSelect', 'prepSend', 'prepSendmsg', 'prepCancel64',
   'sqeSetData64', 'cqeGetData64',
   'setupBufRing', 'freeBufRing', 'bufRingAdd', 'bufRingAdvance', 'cqeHasBuffer', 'cqeBufferId',
   'slabCreate', 'slabDestroy',

@@ -36,7 +36,11 @@ export interface ConnectionEngine extends ChunkOwner {
   peerAddress(fd: number): SocketAddress | undefined;
   localAddress(fd: number): SocketAddress | undefined;
   connectionClosed(conn: Connection): void;
+  /** A write was refused for want of ranges (-ENOBUFS): call `retryWrites()` after the next tick. */
+  writeBlocked(conn: Connection): void;
 }
+
+const ENOBUFS = 105;
 
 // Range tags in the per-connection FIFO: >= 0 a write-slab block, -1 a range
 // of the receive slab (the core holds that buffer), <= -2 a pinned slab.
@@ -341,19 +345,24 @@ export class Connection implements AsyncIterable<Uint8Array> {
    * connection is destroyed and the data dropped: like net.Socket, a write to
    * a dying connection does not throw; `flush()` rejects and `error` says why.
    */
-  #toCore(data: Uint8Array, fromRecvSlab: boolean): void {
+  /**
+   * Returns false when the core is out of write ranges for this connection
+   * (-ENOBUFS): the bytes not taken wait at the front of the JS queue and are
+   * retried after the next `sent` or tick.
+   */
+  #toCore(data: Uint8Array, fromRecvSlab: boolean): boolean {
     const e = this.#e;
     const r = e.reactor;
     const len = data.byteLength;
     e.markDirty();
     if (fromRecvSlab) {
       const rc = r.write(this.id, e.recvSlab, data.byteOffset, len);
-      if (rc < 0) return this.#refused(rc);
+      if (rc < 0) return this.#refused(rc, data, true);
       this.#tags.push(TAG_RECV, len);
       this.#inCore += len;
       this.#recvInCore += len;
     } else if (len >= PIN_THRESHOLD && data.buffer instanceof ArrayBuffer) {
-      this.#writePinned(data.buffer, data.byteOffset, len);
+      return this.#writePinned(data, data.buffer, data.byteOffset, len);
     } else {
       const ws = e.writeSlab;
       let off = 0;
@@ -364,32 +373,50 @@ export class Connection implements AsyncIterable<Uint8Array> {
           // memory, lent to the kernel like a large write (bounded by each
           // connection's high-water mark).
           const rest = copyOf(data.subarray(off));
-          this.#writePinned(rest.buffer as ArrayBuffer, 0, rest.byteLength);
-          return;
+          return this.#writePinned(rest, rest.buffer as ArrayBuffer, 0, rest.byteLength);
         }
         const n = ws.length;
         ws.bytes.set(off === 0 && n === len ? data : data.subarray(off, off + n), ws.offset);
         const rc = r.write(this.id, ws.handle, ws.offset, n);
-        if (rc < 0) { ws.unref(b); return this.#refused(rc); }
+        if (rc < 0) { ws.unref(b); return this.#refused(rc, data.subarray(off), true); }
         this.#tags.push(b, n);
         this.#inCore += n;
         off += n;
       }
     }
+    return true;
   }
 
-  #writePinned(buffer: ArrayBuffer, offset: number, len: number): void {
+  #writePinned(data: Uint8Array, buffer: ArrayBuffer, offset: number, len: number): boolean {
     const e = this.#e;
     const slab = e.pin(buffer);
     const rc = e.reactor.write(this.id, slab, offset, len);
-    if (rc < 0) { e.unpin(slab); return this.#refused(rc); }
+    if (rc < 0) { e.unpin(slab); return this.#refused(rc, data, false); }
     this.#tags.push(pinTag(slab), len);
     this.#inCore += len;
+    return true;
   }
 
-  #refused(rc: number): void {
+  /**
+   * -ENOBUFS: keep `rest` (copied when the caller may reuse its memory) first
+   * in line. Anything else: the connection is going away.
+   */
+  #refused(rc: number, rest: Uint8Array, copy: boolean): boolean {
+    if (rc === -ENOBUFS) {
+      const d = copy ? copyOf(rest) : rest;
+      this.#pending.unshift(d);
+      this.#pendingBytes += d.byteLength;
+      this.#e.writeBlocked(this);
+      return false;
+    }
     this.#error ??= errnoError(rc, 'write', `connection ${this.id}`);
     void this.destroy();
+    return false;
+  }
+
+  /** @internal The core may have write ranges again. */
+  retryWrites(): void {
+    if (!this.#closed && this.#pending.length > 0) this.#drain();
   }
 
   /** Moves JS-queued writes into the core while under the high-water mark. */
@@ -398,7 +425,7 @@ export class Connection implements AsyncIterable<Uint8Array> {
     while (this.#pending.length > 0 && this.#charged() < hwm) {
       const d = this.#pending.shift()!;
       this.#pendingBytes -= d.byteLength;
-      this.#toCore(d, false);
+      if (!this.#toCore(d, false)) return; // refused: back in front, retried later
     }
     if (this.#pending.length === 0) this.#afterDrain();
   }
@@ -529,9 +556,10 @@ export class Connection implements AsyncIterable<Uint8Array> {
   }
 
   /** @internal The connection is gone (`errno` 0 = clean). Its slot may be reused after this. */
-  onClosed(errno: number): void {
+  onClosed(errno: number, err?: ZerglingError): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (err !== undefined) this.#error ??= err;
     if (errno !== 0) this.#error ??= errnoError(-errno, 'connection');
     // The core dropped whatever it had not sent: give back what those ranges held.
     while (this.#tags.length > 0) this.#releaseTag(this.#tags.shift());

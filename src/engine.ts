@@ -26,11 +26,25 @@ const ACCEPT_RETRY_MS = 100;
 const EV_HANDOFF = 7;
 
 const ECANCELED = 125;
+const EIO = 5;
+const ENOBUFS = 105;
+
+/** A trap inside the core: WebAssembly.RuntimeError (unreachable, out of bounds, ...). */
+function isTrap(err: unknown): boolean {
+  return err instanceof WebAssembly.RuntimeError;
+}
 /** listen-ex flag: SO_REUSEPORT before bind. */
 const LISTEN_REUSEPORT = 1;
 
 export interface EngineHooks {
   onOpen(conn: Connection): void;
+  /**
+   * The core trapped (a bug in it): every fd it owned is closed, every
+   * connection is closed with ERR_REACTOR_TRAP, and the engine is dead.
+   */
+  onFatal(err: ZerglingError): void;
+  /** Loads the core (tests load deliberately broken ones). Default: the real core. */
+  load?(backend: Backend): Reactor;
   onListenerError(err: ZerglingError, gaveUp: boolean): void;
   /**
    * Cluster hook (src/cluster): binds instead of `reactor.listen(...)`, e.g.
@@ -71,6 +85,13 @@ export class Engine implements ConnectionEngine {
   readonly counters: EngineCounters = { ticks: 0, submits: 0, events: 0 };
 
   readonly #hooks: EngineHooks;
+  readonly #raw: Reactor;
+  readonly #listenerFd: number;
+  readonly #sweepMs: number;
+  #sweepCancel: (() => void) | undefined;
+  #sweepAt = 0;
+  /** Connections whose write the core refused for want of ranges (-ENOBUFS): retried after each tick. */
+  readonly #blocked = new Set<Connection>();
   readonly #conns: (Connection | undefined)[] = [];
   #open = 0;
   /** References the app holds on each receive buffer (chunks not released). */
@@ -92,7 +113,7 @@ export class Engine implements ConnectionEngine {
    * fails (so a failed listen leaves no fd, ring or slab behind).
    */
   static start(backend: Backend, opts: ResolvedOptions, hooks: EngineHooks): Engine {
-    const reactor = loadReactor(backend);
+    const reactor = hooks.load ? hooks.load(backend) : loadReactor(backend);
     const rc = reactor.create(opts.config);
     if (rc < 0) throw errnoError(rc, 'io_uring_setup', 'creating the reactor');
     let writeSlab = -1;
@@ -118,9 +139,12 @@ export class Engine implements ConnectionEngine {
   private constructor(backend: Backend, reactor: Reactor, opts: ResolvedOptions, port: number,
     writeSlab: number, hooks: EngineHooks) {
     this.backend = backend;
-    this.reactor = reactor;
+    this.#raw = reactor;
+    this.reactor = this.#guard(reactor);
     this.port = port;
     this.#hooks = hooks;
+    this.#listenerFd = reactor.stats().listenerFd;
+    this.#sweepMs = opts.sweepMs;
     this.highWaterMark = opts.highWaterMark;
     this.recvBufferSize = opts.config.recvBufferSize;
     this.bufferCount = opts.config.bufferRingEntries;
@@ -133,6 +157,113 @@ export class Engine implements ConnectionEngine {
     // Accepts may already be waiting: reap them without waiting for a wake-up.
     this.#more = true;
     this.#schedule();
+  }
+
+  /**
+   * The core as the rest of the TS layer sees it: a trap in any call (a bug in
+   * the core) fails the engine once (#fatal) and every later call gets -EIO
+   * (or an empty event batch), so one bad reactor never throws into app code
+   * or takes the process down.
+   */
+  #guard(raw: Reactor): Reactor {
+    const fail = (err: unknown): void => {
+      if (!isTrap(err)) throw err;
+      this.#fatal(err as Error);
+    };
+    const noEvents = new Uint32Array(0);
+    const call = <A extends unknown[]>(f: (...a: A) => number) => (...a: A): number => {
+      if (!this.alive) return -EIO;
+      try { return f.apply(raw, a); } catch (err) { fail(err); return -EIO; }
+    };
+    return {
+      ...raw,
+      tick: (): Uint32Array => {
+        if (!this.alive) return noEvents;
+        try { return raw.tick(); } catch (err) { fail(err); return noEvents; }
+      },
+      submit: call(raw.submit),
+      write: call(raw.write),
+      shutdown: call(raw.shutdown),
+      close: call(raw.close),
+      release: call(raw.release),
+      sweep: call(raw.sweep),
+      stopAccepting: call(raw.stopAccepting),
+      stats: () => {
+        if (!this.alive) return this.#final ?? raw.stats();
+        try { return raw.stats(); } catch (err) { fail(err); return this.#final!; }
+      },
+    } as Reactor;
+  }
+
+  /** The core trapped: take back everything it held, report once, stay dead. */
+  #fatal(cause: Error): void {
+    if (!this.alive) return;
+    this.alive = false;
+    const err = new ZerglingError('ERR_REACTOR_TRAP', `the reactor core trapped: ${cause.message}`);
+    (err as Error & { cause?: unknown }).cause = cause;
+    this.#unwatch();
+    if (this.#immediate !== undefined) { clearImmediate(this.#immediate); this.#immediate = undefined; }
+    this.#sweepCancel?.();
+    const h = this.backend.host;
+    // The core's own tables cannot be trusted any more: close what the TS layer
+    // knows it owns (every connection's fd, the listener), then the ring and slabs.
+    const conns = this.connections();
+    for (const c of conns) h.close(c.fd);
+    if (this.#listenerFd >= 0) h.close(this.#listenerFd);
+    for (const c of conns) c.dropChunks();
+    this.#final = { ...this.#final ?? this.#zeroStats(), connectionsOpen: 0 };
+    for (const c of conns) c.onClosed(EIO, err);
+    h.destroyRing(this.ring);
+    h.slabDestroy(this.recvSlab);
+    h.slabDestroy(this.writeSlab.handle);
+    for (const p of this.#pins.values()) this.backend.unpinSlab(p.slab);
+    this.#pins.clear();
+    this.#pinBySlab.clear();
+    this.#hooks.onFatal(err);
+  }
+
+  #zeroStats(): ReactorStats {
+    const z = 0n;
+    return {
+      connectionsOpen: 0, accepted: z, rejected: z, closed: z, buffersKernel: 0, buffersApp: 0,
+      buffersReturning: 0, enobufs: z, staleCqes: z, sends: z, shortSends: z, bytesIn: z, bytesOut: z,
+      cqes: z, ticks: z, ringFlags: 0, connectionsPaused: 0, pauses: z, idleTimeouts: z, endTimeouts: z,
+      recvBudget: 0, recvReserve: 0, listenerFd: -1,
+    };
+  }
+
+  // ------------------------------------------------------------------ timeouts
+
+  #now(): number {
+    return this.backend.now ? this.backend.now() : performance.now();
+  }
+
+  /** Sweeps run only while connections are open, so an idle server (or simulated world) can rest. */
+  #armSweep(): void {
+    if (this.#sweepMs === 0 || this.#sweepCancel !== undefined || !this.alive) return;
+    this.#sweepAt = this.#now();
+    const run = (): void => {
+      this.#sweepCancel = undefined;
+      if (!this.alive) return;
+      const now = this.#now();
+      const elapsed = Math.max(0, Math.min(0xffffffff, Math.round(now - this.#sweepAt)));
+      this.#sweepAt = now;
+      if (this.reactor.sweep(elapsed) > 0) this.requestTick();
+      if (this.#open > 0) this.#sweepCancel = this.#timer(this.#sweepMs, run);
+    };
+    this.#sweepCancel = this.#timer(this.#sweepMs, run);
+  }
+
+  #timer(ms: number, fn: () => void): () => void {
+    if (this.backend.setTimer) return this.backend.setTimer(ms, fn);
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return () => clearTimeout(t);
+  }
+
+  /** @internal A write was refused for want of ranges: retry after the next tick. */
+  writeBlocked(conn: Connection): void {
+    this.#blocked.add(conn);
   }
 
   // ------------------------------------------------------------------ the turn
@@ -179,6 +310,11 @@ export class Engine implements ConnectionEngine {
     this.counters.ticks++;
     const ev = this.reactor.tick();
     if (ev.length > 0) this.#dispatch(ev);
+    if (this.#blocked.size > 0) {
+      const b = [...this.#blocked];
+      this.#blocked.clear();
+      for (const c of b) c.retryWrites();
+    }
     // The core queues follow-ups (recv arms, re-arms, buffer returns) during
     // dispatch: they go out with this turn's submit, with the app's writes.
     this.markDirty();
@@ -217,6 +353,7 @@ export class Engine implements ConnectionEngine {
           const conn = new Connection(this, slot, ev[i + 1]! | 0);
           conns[slot] = conn;
           this.#open++;
+          if (this.#open === 1) this.#armSweep();
           this.#hooks.onOpen(conn);
           break;
         }
@@ -254,7 +391,7 @@ export class Engine implements ConnectionEngine {
     this.#appRefs[bid]!--;
     this.#heldChunks--;
     const rc = this.reactor.release(bid);
-    if (rc < 0) throw errnoError(rc, 'release', `buffer ${bid}`);
+    if (rc < 0 && this.alive) throw errnoError(rc, 'release', `buffer ${bid}`);
     this.markDirty();
   }
 
@@ -293,6 +430,7 @@ export class Engine implements ConnectionEngine {
   }
 
   connectionClosed(conn: Connection): void {
+    this.#blocked.delete(conn);
     if (this.#conns[conn.id] === conn) {
       this.#conns[conn.id] = undefined;
       this.#open--;
@@ -342,6 +480,8 @@ export class Engine implements ConnectionEngine {
     if (!this.alive) return;
     this.#unwatch();
     if (this.#immediate !== undefined) { clearImmediate(this.#immediate); this.#immediate = undefined; }
+    this.#sweepCancel?.();
+    this.#sweepCancel = undefined;
     for (const c of this.connections()) c.dropChunks();
     // Chunks the app still holds (or never read) die with the reactor: hand
     // their buffers back first, so the final counts show whether the core's

@@ -46,6 +46,28 @@ export interface ReactorOptions {
    * `write()` returns false and further writes wait in JS. Default 256 KiB.
    */
   highWaterMark?: number;
+  /**
+   * Receive buffers one connection may hold (chunks not released, zero-copy
+   * sends not completed) before it stops receiving; the kernel's TCP window
+   * then pushes back on that peer alone. It resumes at half. 1..bufferRingEntries,
+   * default bufferRingEntries / 8 (at least 1).
+   */
+  recvBudget?: number;
+  /**
+   * Receive buffers kept for connections that hold none: once no more than
+   * this many are free, every connection holding any is paused until it holds
+   * none, so new and quiet connections are always served.
+   * 0..bufferRingEntries - 1, default bufferRingEntries / 4.
+   */
+  recvReserve?: number;
+  /**
+   * Size of the reactor's fd-indexed tables: an accepted descriptor numbered at
+   * or above this is refused (closed and counted in `rejected`).
+   * 64..16777216, default max(65536, 2 * maxConnections + 1024).
+   */
+  maxFd?: number;
+  /** Write ranges all connections may have queued in the core together. 1024..16777216, default max(16384, 4 * maxConnections). */
+  sendRanges?: number;
 }
 
 export type IpVersion = 'v4' | 'v6' | 'dual';
@@ -72,6 +94,20 @@ export interface ListenOptions<C> {
   onConnection?: (conn: C) => void | Promise<void>;
   /** Listener-level errors (accept failures the reactor survived or gave up on). */
   onError?: (err: Error) => void;
+  /**
+   * Closes a connection (ETIMEDOUT) that moved no byte in either direction for
+   * this long. 0 (the default) never does: plain TCP carries long-lived, often
+   * silent protocols, as Node's `net` assumes; set it for request/response
+   * servers. Checked by a sweep every quarter of the timeout, so a connection
+   * is closed between 1x and 1.25x after its last byte.
+   */
+  idleTimeoutMs?: number;
+  /**
+   * Aborts (ETIMEDOUT) a connection that was ended or gracefully closed but
+   * could not send its queued bytes for this long: a peer that never reads.
+   * 0 disables. Default 30000.
+   */
+  endTimeoutMs?: number;
   reactor?: ReactorOptions;
 }
 
@@ -84,14 +120,17 @@ export interface ResolvedOptions {
   reusePort: boolean;
   writeSlabSize: number;
   highWaterMark: number;
+  /** How often the engine calls the core's sweep (0: never). */
+  sweepMs: number;
   config: ReactorConfig;
 }
 
-const KNOWN_TOP = new Set(['port', 'host', 'ipVersion', 'backlog', 'reusePort', 'signal', 'backend', 'onConnection', 'onError', 'reactor']);
+const KNOWN_TOP = new Set(['port', 'host', 'ipVersion', 'backlog', 'reusePort', 'signal', 'backend', 'onConnection',
+  'onError', 'idleTimeoutMs', 'endTimeoutMs', 'reactor']);
 const KNOWN_REACTOR = new Set([
   'sqpoll', 'singleIssuer', 'deferTaskrun', 'coopTaskrun', 'sqThreadCpu', 'sqThreadIdleMs', 'ringEntries',
   'recvBufferSize', 'bufferRingEntries', 'cqeBatch', 'maxConnections', 'incremental',
-  'writeSlabSize', 'highWaterMark',
+  'writeSlabSize', 'highWaterMark', 'recvBudget', 'recvReserve', 'maxFd', 'sendRanges',
 ]);
 
 function int(name: string, v: unknown, dflt: number, min: number, max: number): number {
@@ -206,6 +245,16 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   const incremental = bool('options.reactor.incremental', r.incremental, false);
   const writeSlabSize = int('options.reactor.writeSlabSize', r.writeSlabSize, 4 << 20, 64 << 10, 1 << 30);
   const highWaterMark = int('options.reactor.highWaterMark', r.highWaterMark, 256 << 10, 1, 1 << 30);
+  const recvBudget = int('options.reactor.recvBudget', r.recvBudget, Math.max(1, bufferRingEntries >>> 3), 1, bufferRingEntries);
+  const recvReserve = int('options.reactor.recvReserve', r.recvReserve, bufferRingEntries >>> 2, 0, bufferRingEntries - 1);
+  const maxFd = int('options.reactor.maxFd', r.maxFd, Math.max(65536, 2 * maxConnections + 1024), 64, 1 << 24);
+  const sendRanges = int('options.reactor.sendRanges', r.sendRanges, Math.max(16384, 4 * maxConnections), 1024, 1 << 24);
+  const idleTimeoutMs = int('options.idleTimeoutMs', o.idleTimeoutMs, 0, 0, 0x7fffffff);
+  const endTimeoutMs = int('options.endTimeoutMs', o.endTimeoutMs, 30_000, 0, 0x7fffffff);
+  const timeouts = [idleTimeoutMs, endTimeoutMs].filter((t) => t > 0);
+  // A quarter of the shortest timeout, within [10 ms, 1 s]: coarse on purpose,
+  // one pass over the table per sweep and no timer per connection.
+  const sweepMs = timeouts.length === 0 ? 0 : Math.min(1000, Math.max(10, Math.floor(Math.min(...timeouts) / 4)));
 
   let ringFlags = 0;
   if (sqpoll) ringFlags |= RingFlags.SQPOLL | (sqThreadCpu >= 0 ? RingFlags.SQ_AFF : 0);
@@ -214,10 +263,11 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (coopTaskrun) ringFlags |= RingFlags.COOP_TASKRUN;
 
   return {
-    port, host, family, backlog, reusePort, writeSlabSize, highWaterMark,
+    port, host, family, backlog, reusePort, writeSlabSize, highWaterMark, sweepMs,
     config: {
       ringEntries, ringFlags, sqThreadCpu, sqThreadIdleMs, recvBufferSize, bufferRingEntries,
-      cqeBatch, maxConnections, incremental, bufGroup: 0,
+      cqeBatch, maxConnections, incremental, bufGroup: 0, recvBudget, recvReserve,
+      idleTimeoutMs, endTimeoutMs, maxFd, sendRanges,
     },
   };
 }

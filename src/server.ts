@@ -2,7 +2,7 @@
 // an async iterator or a handler; `close()` stops accepting, lets queued
 // writes drain up to a deadline, closes every connection and frees the
 // reactor's ring, buffer ring and slabs.
-import type { Backend } from '../bridge/backend.ts';
+import type { Backend, Reactor } from '../bridge/backend.ts';
 import { ZerglingError } from '../bridge/backend.ts';
 import type { Connection } from './connection.ts';
 import { Engine } from './engine.ts';
@@ -44,13 +44,23 @@ export class Server implements AsyncIterable<Connection> {
   /** @internal Use `listen()`. */
   constructor(backend: Backend, ownsBackend: boolean, opts: ResolvedOptions,
     handler: ConnectionHandler | undefined, onError: ((err: Error) => void) | undefined,
-    signal: AbortSignal | undefined) {
+    signal: AbortSignal | undefined, load?: (backend: Backend) => Reactor) {
     this.#backend = backend;
     this.#ownsBackend = ownsBackend;
     this.#handler = handler;
     this.#onError = onError;
     this.#engine = Engine.start(backend, opts, {
+      ...(load !== undefined ? { load } : {}),
       onOpen: (conn) => this.#deliver(conn),
+      // The core trapped: the engine already closed every fd it owned. The
+      // server stops listening; close() still resolves.
+      onFatal: (err) => {
+        this.#listening = false;
+        const w = this.#waiter;
+        this.#waiter = null;
+        w?.(null);
+        this.#report(err);
+      },
       onListenerError: (err, gaveUp) => {
         this.#listenerErrors++;
         // A re-armed accept (EMFILE, ECONNABORTED, ...) is survivable: only

@@ -23,6 +23,19 @@ export interface ServerStats {
     /** Released and not yet published back to the kernel. */
     returning: number;
   };
+  /** Receive budgets (reactor options recvBudget / recvReserve). */
+  budget: {
+    /** Buffers one connection may hold before its receiving pauses. */
+    perConnection: number;
+    /** Buffers kept for connections that hold none. */
+    reserve: number;
+    /** Connections whose receiving is paused now (their peers are pushed back by TCP). */
+    paused: number;
+    /** Times a connection was paused. */
+    pauses: number;
+  };
+  /** Connections closed by idleTimeoutMs / endTimeoutMs. */
+  timeouts: { idle: number; end: number };
   /** Chunks delivered to the app and not released. */
   heldChunks: number;
   writeSlab: {
@@ -70,6 +83,13 @@ export function engineStats(e: Engine, listening: boolean, listenerErrors: numbe
       app: s?.buffersApp ?? 0,
       returning: s?.buffersReturning ?? 0,
     },
+    budget: {
+      perConnection: s?.recvBudget ?? 0,
+      reserve: s?.recvReserve ?? 0,
+      paused: s?.connectionsPaused ?? 0,
+      pauses: n(s?.pauses),
+    },
+    timeouts: { idle: n(s?.idleTimeouts), end: n(s?.endTimeouts) },
     heldChunks: e.heldChunks,
     writeSlab: {
       bytes: e.writeSlab.bytes.byteLength,

@@ -133,11 +133,14 @@ class Sqe {
   fd = -1;
   flags = 0;
   bufGroup = 0;
+  /** A recv without IORING_RECV_MULTISHOT (prep-recv-select): one CQE. */
+  oneshot = false;
   iov: IoVec[] = [];
   target = 0n;
   constructor(readonly handle: number, readonly ring: Ring) {}
   reset(): void {
     this.opcode = 'nop';
+    this.oneshot = false;
     this.fd = -1;
     this.flags = 0;
     this.bufGroup = 0;
@@ -155,6 +158,8 @@ export class Op {
   /** send: bytes transmitted so far. */
   done = 0;
   total = 0;
+  /** prep-recv-select: ends after its first CQE. */
+  oneshot = false;
   constructor(
     readonly id: number,
     readonly ring: Ring,
@@ -603,6 +608,7 @@ export class SimKernel {
           br.head = (br.head + 1) & 0xffff;
         }
         if (ep.rcvBytes > 0) flags |= C.IORING_CQE_F_SOCK_NONEMPTY;
+        if (op.oneshot) return this.finish(op, n, flags, false);
         if (!op.ring.postMore(op.userData, n, flags)) return this.finish(op, n, flags, false);
         if (ep.rcvBytes === 0 && !ep.finRcvd && !ep.rstRcvd && ep.err === 0) return this.arm(op);
         continue;
@@ -736,6 +742,7 @@ export class SimKernel {
       sock.refs++;
     }
     const op = new Op(this.nextOp++, ring, s.opcode, s.userData, sock, s.flags, s.bufGroup, s.iov, s.target);
+    op.oneshot = s.oneshot;
     ring.ops.add(op);
     if (op.opcode === 'cancel') return this.runCancel(op);
     if (op.opcode === 'accept' && sock!.state !== 'listening') return this.finish(op, -C.EINVAL, 0, false);
@@ -1002,6 +1009,12 @@ export class SimKernel {
     s.bufGroup = bufGroup;
     s.flags = flags;
     return 0;
+  }
+
+  prepRecvSelect(sqe: number, fd: number, bufGroup: number, flags: number): number {
+    const r = this.prepRecvMultishotSelect(sqe, fd, bufGroup, flags);
+    if (r === 0) this.sqe(sqe)!.oneshot = true;
+    return r;
   }
 
   prepSend(sqe: number, fd: number, slab: number, offset: number, len: number, flags: number): number {

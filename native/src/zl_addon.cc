@@ -33,6 +33,7 @@ const Export kExports[] = {
     {"sqReady", zl_sq_ready},
     {"prepMultishotAccept", zl_prep_multishot_accept},
     {"prepRecvMultishotSelect", zl_prep_recv_multishot_select},
+    {"prepRecvSelect", zl_prep_recv_select},
     {"prepSend", zl_prep_send},
     {"prepSendmsg", zl_prep_sendmsg},
     {"prepCancel64", zl_prep_cancel64},

@@ -52,6 +52,23 @@ napi_value zl_prep_recv_multishot_select(napi_env env, napi_callback_info info) 
     return zl_int(env, 0);
 }
 
+napi_value zl_prep_recv_select(napi_env env, napi_callback_info info) {
+    ZL_ARGS(4);
+    ZL_U32(0, h);
+    ZL_I32(1, fd);
+    ZL_U32(2, group);
+    ZL_U32(3, flags);
+    Ring* r;
+    uint32_t slot;
+    struct io_uring_sqe* sqe = zl_sqe(E, h, &r, &slot);
+    if (sqe == nullptr || !zl_fd_owned(fd)) return zl_err(env, EBADF);
+    if (group > 0xffff) return zl_err(env, EINVAL);
+    io_uring_prep_recv(sqe, fd, nullptr, 0, static_cast<int>(flags));
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = static_cast<uint16_t>(group);
+    return zl_int(env, 0);
+}
+
 napi_value zl_prep_send(napi_env env, napi_callback_info info) {
     ZL_ARGS(6);
     ZL_U32(0, h);

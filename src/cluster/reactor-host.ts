@@ -55,6 +55,10 @@ export class ReactorHost {
         if (gaveUp) this.#listening = false;
         onError(err);
       },
+      onFatal: (err: ZerglingError) => {
+        this.#listening = false;
+        onError(err);
+      },
       bind: mode.kind === 'adopt'
         ? () => 0
         : (r) => r.listenEx(opts.host, mode.port, opts.family, opts.backlog, LISTEN_REUSEPORT),

@@ -257,6 +257,7 @@ export function baseConfig(over: Partial<ReactorConfig> = {}): ReactorConfig {
     maxConnections: 256,
     incremental: false,
     bufGroup: 1,
+    recvBudget: 0, recvReserve: 0, idleTimeoutMs: 0, endTimeoutMs: 0, maxFd: 65536, sendRanges: 65536,
     ...over,
   };
 }

@@ -218,7 +218,7 @@ test('destroy closes every fd, the listener, the ring and the slab', () => {
   assert.is(h.k.ring, 0);
   assert.is(h.r.destroy(), -E.EBADF);
   // and a new reactor can be created on the same instance
-  assert.is(h.r.create({ ...{ ringEntries: 8, ringFlags: 0, sqThreadCpu: -1, sqThreadIdleMs: 0, recvBufferSize: 16, bufferRingEntries: 2, cqeBatch: 4, maxConnections: 0, incremental: false, bufGroup: 3 } }), 0);
+  assert.is(h.r.create({ ...{ ringEntries: 8, ringFlags: 0, sqThreadCpu: -1, sqThreadIdleMs: 0, recvBufferSize: 16, bufferRingEntries: 2, cqeBatch: 4, maxConnections: 0, incremental: false, bufGroup: 3 , recvBudget: 0, recvReserve: 0, idleTimeoutMs: 0, endTimeoutMs: 0, maxFd: 65536, sendRanges: 65536 } }), 0);
   assert.is(h.r.destroy(), 0);
 });
 

@@ -153,6 +153,7 @@ const cfg: ReactorConfig = {
   maxConnections: 0,
   incremental: false,
   bufGroup: 1,
+  recvBudget: 0, recvReserve: 0, idleTimeoutMs: 0, endTimeoutMs: 0, maxFd: 65536, sendRanges: 65536,
 };
 
 async function serve(label: string, config: ReactorConfig, args: string[]) {

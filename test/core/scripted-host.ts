@@ -322,6 +322,13 @@ export class ScriptedKernel {
       Object.assign(s, { op: 'recv', fd, bufGroup: group, msgFlags: flags });
       return 0;
     },
+    prepRecvSelect: (h, fd, group, flags) => {
+      this.log('prepRecvSelect', [h, fd, group, flags]);
+      const s = this.sqe(h);
+      if (!s || !this.fds.has(fd)) return -E.EBADF;
+      Object.assign(s, { op: 'recv', fd, bufGroup: group, msgFlags: flags });
+      return 0;
+    },
     prepSend: (h, fd, slab, offset, len, flags) => {
       this.log('prepSend', [h, fd, slab, offset, len, flags]);
       const s = this.sqe(h);
@@ -520,6 +527,7 @@ export const baseConfig: ReactorConfig = {
   maxConnections: 0,
   incremental: false,
   bufGroup: 1,
+  recvBudget: 0, recvReserve: 0, idleTimeoutMs: 0, endTimeoutMs: 0, maxFd: 0x400001, sendRanges: 65536,
 };
 
 /** A reactor core over a scripted kernel, with a listener already armed. */

@@ -78,6 +78,7 @@ export function planScenario(seed: number, rng: Prng): ScenarioPlan {
     maxConnections: rng.chance(0.25) ? rng.int(1, 6) : 64,
     incremental,
     bufGroup: rng.int(0, 7),
+    recvBudget: 0, recvReserve: 0, idleTimeoutMs: 0, endTimeoutMs: 0, maxFd: 65536, sendRanges: 65536,
   };
   const listenFamily = rng.pick([4, 4, 6, 0]);
   const heavy = rng.chance(0.5);

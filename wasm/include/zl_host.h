@@ -118,6 +118,7 @@ ZL_IMPORT("sq-ready") int32_t zl_sq_ready(uint32_t ring);
 /* SQE preparation */
 ZL_IMPORT("prep-multishot-accept") int32_t zl_prep_multishot_accept(uint32_t sqe, int32_t lfd, uint32_t flags);
 ZL_IMPORT("prep-recv-multishot-select") int32_t zl_prep_recv_multishot_select(uint32_t sqe, int32_t fd, uint32_t buf_group, uint32_t flags);
+ZL_IMPORT("prep-recv-select") int32_t zl_prep_recv_select(uint32_t sqe, int32_t fd, uint32_t buf_group, uint32_t flags);
 ZL_IMPORT("prep-send") int32_t zl_prep_send(uint32_t sqe, int32_t fd, uint32_t slab, uint32_t offset, uint32_t len, uint32_t flags);
 ZL_IMPORT("prep-sendmsg") int32_t zl__prep_sendmsg(uint32_t sqe, int32_t fd, const zl_slab_range *iov, size_t n, uint32_t flags);
 ZL_IMPORT("prep-cancel64") int32_t zl_prep_cancel64(uint32_t sqe, uint64_t user_data, uint32_t flags);

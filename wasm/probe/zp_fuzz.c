@@ -273,7 +273,10 @@ static void act_prep(int what) {
     case 1: {
         int32_t fd = zp_pick_fd(&fbad, 1);
         uint32_t bgid = zp_rnd(5);
-        r = zp_note(OP_PREP_RECV, HC(zl_prep_recv_multishot_select(s, fd, bgid, zp_chance(80) ? 0 : (uint32_t)zp_rnd64())),
+        uint32_t rf = zp_chance(80) ? 0 : (uint32_t)zp_rnd64();
+        /* Half one-shot (prep-recv-select), half multishot: the same checks. */
+        r = zp_note(OP_PREP_RECV, HC(zp_chance(50) ? zl_prep_recv_select(s, fd, bgid, rf)
+                                                   : zl_prep_recv_multishot_select(s, fd, bgid, rf)),
                     ANY_OR(sbad || fbad, MUST_FAIL));
         kind = K_RECV;
         break;

@@ -84,6 +84,11 @@ ZP_EXPORT("sq-ready") int32_t zp_sq_ready(uint32_t ring) { return zl_sq_ready(ri
 ZP_EXPORT("prep-multishot-accept") int32_t zp_prep_multishot_accept(uint32_t sqe, int32_t lfd, uint32_t flags) {
     return zl_prep_multishot_accept(sqe, lfd, flags);
 }
+ZP_EXPORT("prep-recv-select")
+int32_t zp_prep_recv_select(uint32_t sqe, int32_t fd, uint32_t buf_group, uint32_t flags) {
+    return zl_prep_recv_select(sqe, fd, buf_group, flags);
+}
+
 ZP_EXPORT("prep-recv-multishot-select")
 int32_t zp_prep_recv_multishot_select(uint32_t sqe, int32_t fd, uint32_t buf_group, uint32_t flags) {
     return zl_prep_recv_multishot_select(sqe, fd, buf_group, flags);

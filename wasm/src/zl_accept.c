@@ -27,7 +27,7 @@ static void listener_close(void) {
 int32_t zl_accept_take(int32_t fd) {
     if (fd < 0 || zl_fd_owner(fd) != ZL_FD_NONE)
         return fd < 0 ? -ZL_EBADF : -ZL_EEXIST; /* adopt() of an fd we already own */
-    if (zl_conn_open_count() >= zl_r.max_conns && zl_r.max_conns != 0) {
+    if (zl_conn_open_count() >= zl_conn_max()) {
         zl_close(fd);
         zl_r.rejected++;
         return -ZL_EBUSY;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "zl_accept.h"
 #include "zl_assert.h"
+#include "zl_budget.h"
 #include "zl_bufring.h"
 #include "zl_cabi.h"
 #include "zl_close.h"
@@ -15,6 +16,7 @@
 #include "zl_reactor.h"
 #include "zl_send.h"
 #include "zl_sq.h"
+#include "zl_sweep.h"
 #include "zl_work.h"
 
 #define EXPORT(name) __attribute__((export_name("zergling:reactor/reactor#" name)))
@@ -53,6 +55,7 @@ static void teardown(void) {
     zl_conn_fini();
     zl_send_fini();
     zl_work_fini();
+    zl_budget_fini();
     zl_ev_fini();
     free(peek_buf);
     peek_buf = NULL;
@@ -63,12 +66,18 @@ static void teardown(void) {
 EXPORT("create")
 int32_t zl_x_create(uint32_t ring_entries, uint32_t ring_flags, int32_t sq_cpu, uint32_t sq_idle_ms,
                     uint32_t recv_buffer_size, uint32_t buffer_ring_entries, uint32_t cqe_batch,
-                    uint32_t max_connections, int32_t incremental, uint32_t buf_group) {
+                    uint32_t max_connections, int32_t incremental, uint32_t buf_group, uint32_t recv_budget,
+                    uint32_t recv_reserve, uint32_t idle_timeout_ms, uint32_t end_timeout_ms, uint32_t max_fd,
+                    uint32_t send_ranges) {
     if (zl_r.created)
         return -ZL_EALREADY;
     if (ring_entries == 0 || ring_entries > 32768)
         return -ZL_EINVAL;
     if (cqe_batch == 0 || cqe_batch > 65536)
+        return -ZL_EINVAL;
+    if (max_connections == 0)
+        max_connections = 65536;
+    if (max_connections > (1u << 20) || max_fd == 0 || max_fd > (1u << 24) || send_ranges == 0 || send_ranges > (1u << 24))
         return -ZL_EINVAL;
     int32_t ring = create_ring(ring_entries, ring_flags, sq_cpu, sq_idle_ms);
     if (ring < 0)
@@ -79,11 +88,13 @@ int32_t zl_x_create(uint32_t ring_entries, uint32_t ring_flags, int32_t sq_cpu, 
     zl_r.ring_flags = f >= 0 ? (uint32_t)f : 0;
     zl_r.defer_taskrun = (zl_r.ring_flags & ZL_SETUP_DEFER_TASKRUN) != 0;
     zl_r.cqe_batch = cqe_batch;
-    zl_r.max_conns = max_connections;
     zl_r.lfd = -1;
+    zl_sweep_init(idle_timeout_ms, end_timeout_ms);
     int32_t r;
-    if ((r = zl_ev_init()) < 0 || (r = zl_conn_init(max_connections)) < 0 || (r = zl_send_init()) < 0 ||
-        (r = zl_work_init()) < 0 ||
+    if ((r = zl_conn_init(max_connections, max_fd)) < 0 ||
+        (r = zl_ev_init(ZL_EV_MAX(cqe_batch, zl_conn_capacity()))) < 0 || (r = zl_send_init(send_ranges)) < 0 ||
+        (r = zl_work_init(zl_conn_capacity())) < 0 ||
+        (r = zl_budget_init(zl_conn_capacity(), buffer_ring_entries, recv_budget, recv_reserve)) < 0 ||
         (r = zl_buf_init(zl_r.ring, buffer_ring_entries, recv_buffer_size, buf_group, incremental != 0)) < 0) {
         teardown();
         return r;
@@ -132,9 +143,21 @@ int32_t zl_x_recv_slab(void) {
     return zl_r.created ? (int32_t)zl_buf_slab() : -ZL_EBADF;
 }
 
+/* Every flush goes through here: budgets decide what may re-arm first. */
+static int32_t flush(void) {
+    zl_buf_flush();
+    zl_budget_poll(zl_buf_free_count(), zl_buf_count(ZL_BUF_KERNEL));
+    return zl_work_flush();
+}
+
 EXPORT("submit")
 int32_t zl_x_submit(void) {
-    return zl_r.created ? zl_work_flush() : -ZL_EBADF;
+    return zl_r.created ? flush() : -ZL_EBADF;
+}
+
+EXPORT("sweep")
+int32_t zl_x_sweep(uint32_t elapsed_ms) {
+    return zl_r.created ? (int32_t)zl_sweep(elapsed_ms) : -ZL_EBADF;
 }
 
 EXPORT("tick")
@@ -145,7 +168,7 @@ zl_list *zl_x_tick(void) {
     /* Slots whose `closed` went out with the previous tick are free now. */
     zl_conn_reap();
     zl_accept_poll();
-    zl_work_flush();
+    flush();
     if (zl_r.defer_taskrun)
         zl_enter(zl_r.ring, 0, 0, ZL_ENTER_GETEVENTS, NULL); /* runs the deferred task work */
     uint32_t total = 0;
@@ -220,6 +243,7 @@ EXPORT("stats")
 zl_stats *zl_x_stats(void) {
     zl_stats *s = &stats_out;
     memset(s, 0, sizeof *s);
+    s->listener_fd = -1;
     if (!zl_r.created)
         return s;
     s->connections_open = zl_conn_open_count();
@@ -238,6 +262,13 @@ zl_stats *zl_x_stats(void) {
     s->cqes = zl_r.cqes;
     s->ticks = zl_r.ticks;
     s->ring_flags = zl_r.ring_flags;
+    s->connections_paused = zl_budget_paused();
+    s->pauses = zl_budget_pauses();
+    s->idle_timeouts = zl_sweep_idle_closed();
+    s->end_timeouts = zl_sweep_end_closed();
+    s->recv_budget = zl_budget_per_conn();
+    s->recv_reserve = zl_budget_reserve();
+    s->listener_fd = zl_r.lfd;
     /* Every connection taken is open or was reported closed. */
     ZL_ASSERT(zl_r.accepted == zl_r.closed + s->connections_open);
     return s;

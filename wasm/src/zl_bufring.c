@@ -1,7 +1,9 @@
 /* zl_bufring.c — provided-buffer bookkeeping (states in zl_bufring.h). */
 #include <stdlib.h>
+#include <string.h>
 #include "zl_bufring.h"
 #include "zl_assert.h"
+#include "zl_budget.h"
 #include "zl_host.h"
 
 static struct {
@@ -35,6 +37,10 @@ static void maybe_return(uint32_t bid) {
         return;
     ZL_ASSERT(b->state == ZL_BUF_APP);
     set_state(b, ZL_BUF_RETURNING);
+    if (b->owner != ZL_BUF_NO_OWNER) {
+        zl_budget_uncharge(b->owner, b->owner_epoch);
+        b->owner = ZL_BUF_NO_OWNER;
+    }
     ZL_ASSERT(B.nret < B.entries);
     B.ret[B.nret++] = bid;
 }
@@ -82,7 +88,17 @@ int32_t zl_buf_init(uint32_t ring, uint32_t entries, uint32_t size, uint32_t bgi
         zl_buf_fini();
         return e;
     }
-    for (uint32_t i = 0; i < entries; i++) {
+    /* Only what the budget lets the kernel have goes in now; the rest (the
+     * reserve) waits as RETURNING and is published by a later flush. */
+    uint32_t first = zl_budget_publish_limit(entries);
+    ZL_ASSERT(first > 0 && first <= entries);
+    for (uint32_t i = first; i < entries; i++) {
+        B.bufs[i].state = ZL_BUF_RETURNING;
+        B.bufs[i].owner = ZL_BUF_NO_OWNER;
+        B.ret[B.nret++] = i;
+    }
+    B.count[ZL_BUF_RETURNING] = entries - first;
+    for (uint32_t i = 0; i < first; i++) {
         int32_t r = zl_buf_ring_add((uint32_t)B.br, (uint32_t)B.slab, i * size, size, i, B.mask, i);
         if (r < 0) {
             zl_free_buf_ring(ring, (uint32_t)B.br);
@@ -90,9 +106,10 @@ int32_t zl_buf_init(uint32_t ring, uint32_t entries, uint32_t size, uint32_t bgi
             return r;
         }
         B.bufs[i].state = ZL_BUF_KERNEL;
+        B.bufs[i].owner = ZL_BUF_NO_OWNER;
     }
-    B.count[ZL_BUF_KERNEL] = entries;
-    int32_t r = zl_buf_ring_advance((uint32_t)B.br, entries);
+    B.count[ZL_BUF_KERNEL] = first;
+    int32_t r = zl_buf_ring_advance((uint32_t)B.br, first);
     if (r < 0) {
         zl_free_buf_ring(ring, (uint32_t)B.br);
         zl_buf_fini();
@@ -103,9 +120,11 @@ int32_t zl_buf_init(uint32_t ring, uint32_t entries, uint32_t size, uint32_t bgi
 
 uint32_t zl_buf_slab(void) { return (uint32_t)B.slab; }
 uint32_t zl_buf_group(void) { return B.bgid; }
-bool zl_buf_incremental(void) { return B.inc; }
+uint32_t zl_buf_free_count(void) { return B.count[ZL_BUF_KERNEL] + B.count[ZL_BUF_RETURNING]; }
 
-uint32_t zl_buf_consume(uint32_t bid, uint32_t len, bool buf_more, bool take_ref) {
+uint32_t zl_buf_consume(uint32_t bid, uint32_t len, bool buf_more, bool take_ref, uint32_t owner,
+                        uint32_t epoch, bool *charged) {
+    *charged = false;
     ZL_ASSERT(bid < B.entries);
     zl_buf *b = &B.bufs[bid];
     /* The kernel can only fill a buffer we published. */
@@ -118,7 +137,15 @@ uint32_t zl_buf_consume(uint32_t bid, uint32_t len, bool buf_more, bool take_ref
         b->refs++;
     /* Without IOU_PBUF_RING_INC every CQE consumes its whole buffer. */
     if (!B.inc || !buf_more) {
+        ZL_ASSERT(b->owner == ZL_BUF_NO_OWNER); /* a charge ends when the buffer returns */
         set_state(b, ZL_BUF_APP);
+        if (b->refs > 0 && owner != ZL_BUF_NO_OWNER) {
+            /* Incremental: the conn whose recv finished the buffer is charged
+             * for all of it (earlier slices may be other conns'). */
+            b->owner = owner;
+            b->owner_epoch = epoch;
+            *charged = true;
+        }
         maybe_return(bid);
     }
     check_counts();
@@ -158,19 +185,25 @@ int32_t zl_buf_release(uint32_t bid) {
 }
 
 uint32_t zl_buf_flush(void) {
-    uint32_t n = B.nret;
+    uint32_t limit = zl_budget_publish_limit(B.entries);
+    uint32_t used = B.count[ZL_BUF_KERNEL] + B.count[ZL_BUF_APP];
+    uint32_t room = limit > used ? limit - used : 0;
+    uint32_t n = B.nret < room ? B.nret : room;
     if (n == 0)
         return 0;
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t bid = B.ret[i];
+        uint32_t bid = B.ret[i]; /* oldest first */
         zl_buf *b = &B.bufs[bid];
         ZL_ASSERT(b->state == ZL_BUF_RETURNING && b->refs == 0);
         int32_t r = zl_buf_ring_add((uint32_t)B.br, (uint32_t)B.slab, bid * B.size, B.size, bid, B.mask, i);
         ZL_ASSERT(r >= 0); /* our ranges are always inside the slab */
         b->off = 0;
+        ZL_ASSERT(b->owner == ZL_BUF_NO_OWNER);
         set_state(b, ZL_BUF_KERNEL);
     }
-    B.nret = 0;
+    B.nret -= n;
+    if (B.nret > 0)
+        memmove(B.ret, B.ret + n, B.nret * sizeof(uint32_t));
     int32_t r = zl_buf_ring_advance((uint32_t)B.br, n);
     ZL_ASSERT(r >= 0);
     check_counts();

@@ -24,8 +24,12 @@ typedef struct zl_buf {
     uint32_t off;   /* bytes the kernel has filled (incremental mode) */
     uint32_t refs;  /* app references + queued-write references */
     uint32_t state; /* ZL_BUF_* */
+    uint32_t owner; /* APP: the conn slot charged for it (zl_budget.h), or ZL_BUF_NO_OWNER */
+    uint32_t owner_epoch;
 } zl_buf;
-_Static_assert(sizeof(zl_buf) == 12, "zl_buf is 12 bytes");
+_Static_assert(sizeof(zl_buf) == 20, "zl_buf is 20 bytes");
+
+#define ZL_BUF_NO_OWNER 0xFFFFFFFFu
 
 /* Creates the recv slab, registers the ring and hands every buffer to the kernel.
  * 0 or -errno (everything created is undone on failure). */
@@ -34,12 +38,16 @@ void zl_buf_fini(void);
 
 uint32_t zl_buf_slab(void);
 uint32_t zl_buf_group(void);
-bool zl_buf_incremental(void);
 
 /* A recv CQE reported `len` bytes in buffer `bid` (`buf_more`: F_BUF_MORE).
- * `take_ref`: the bytes go to the app as a data event. Returns the offset of the
- * bytes in the recv slab. */
-uint32_t zl_buf_consume(uint32_t bid, uint32_t len, bool buf_more, bool take_ref);
+ * `take_ref`: the bytes go to the app as a data event. When this leaves the
+ * buffer done and referenced, it is charged to (owner, epoch) and `*charged` is
+ * set; the charge is dropped (zl_budget_uncharge) with the last reference.
+ * Returns the offset of the bytes in the recv slab. */
+uint32_t zl_buf_consume(uint32_t bid, uint32_t len, bool buf_more, bool take_ref, uint32_t owner,
+                        uint32_t epoch, bool *charged);
+/* Buffers no connection holds: with the kernel or on their way back. */
+uint32_t zl_buf_free_count(void);
 
 /* A write of recv-slab bytes [off, off + len): takes a reference on the buffer
  * holding them. The buffer index, or -EINVAL if the range is not inside one

@@ -1,6 +1,7 @@
 /* zl_close.c — connection teardown (see zl_close.h). */
 #include "zl_close.h"
 #include "zl_assert.h"
+#include "zl_budget.h"
 #include "zl_events.h"
 #include "zl_reactor.h"
 #include "zl_send.h"
@@ -28,7 +29,7 @@ void zl_close_begin(zl_conn *c, bool abort, int32_t err) {
         c->err = err;
     if (c->state == ZL_CS_OPEN) {
         c->state = ZL_CS_CLOSING;
-        c->flags &= ~ZL_CF_STARVED; /* its starved-list entry is skipped */
+        zl_budget_forget(c); /* not paused or starved any more: closing */
         if (c->flags & ZL_CF_RECV_ARMED)
             zl_work_add(c, ZL_W_CANCEL_RECV);
     }
@@ -76,6 +77,11 @@ void zl_close_on_cancel_cqe(const zl_token *t, const struct io_uring_cqe *cqe) {
     if (cqe->res != -ZL_EALREADY)
         return;
     zl_conn *c = zl_conn_find(t->fd, t->gen, true);
+    if (c && c->state == ZL_CS_OPEN && (c->flags & (ZL_CF_PAUSED | ZL_CF_RECV_ARMED)) ==
+                                           (ZL_CF_PAUSED | ZL_CF_RECV_ARMED)) {
+        zl_work_add(c, ZL_W_CANCEL_RECV); /* a paused recv must end: try again */
+        return;
+    }
     if (c && c->state == ZL_CS_CLOSING && (c->flags & ZL_CF_RECV_ARMED) && !(c->flags & ZL_CF_FD_CLOSED))
         zl_shutdown(c->fd, 0 /* SHUT_RD */);
 }

@@ -1,5 +1,6 @@
-/* zl_conn.c — connection slots, fd ownership and per-fd generations. Tables
- * grow geometrically, so accepting does not allocate in the steady state. */
+/* zl_conn.c — connection slots, fd ownership and per-fd generations. Every
+ * table is allocated once at create(), sized from the config, so a flood of
+ * connections gets -EBUSY/-EMFILE at accept, never a trap or unbounded growth. */
 #include <stdlib.h>
 #include <string.h>
 #include "zl_conn.h"
@@ -14,25 +15,31 @@ static struct {
     uint32_t free_head; /* FREE slots below span */
     uint32_t dead_head; /* DEAD slots, freed by the next reap */
     uint32_t open;      /* OPEN + CLOSING */
-    uint32_t *detached; /* slots of CLOSING conns whose fd is closed */
-    uint32_t ndetached, detached_cap;
+    uint32_t *detached; /* slots of CLOSING conns whose fd is closed; cap entries */
+    uint32_t ndetached;
     uint32_t *fd_owner; /* by fd */
     uint32_t *fd_gen;   /* by fd */
     uint32_t fd_cap;
 } T = {.free_head = ZL_NIL, .dead_head = ZL_NIL};
 
-int32_t zl_conn_init(uint32_t max_conns) {
-    T.max = max_conns == 0 || max_conns > ZL_EV_MAX_CONN + 1 ? ZL_EV_MAX_CONN + 1 : max_conns;
-    T.cap = T.max < 64 ? T.max : 64;
-    T.c = calloc(T.cap, sizeof(zl_conn));
-    T.fd_cap = 1024;
-    T.fd_owner = calloc(T.fd_cap, sizeof(uint32_t));
-    T.fd_gen = calloc(T.fd_cap, sizeof(uint32_t));
+int32_t zl_conn_init(uint32_t max_conns, uint32_t fd_cap) {
+    ZL_ASSERT(T.c == NULL);
+    ZL_ASSERT(max_conns > 0 && max_conns <= (ZL_EV_MAX_CONN + 1) / 2); /* checked by create() */
+    T.max = max_conns;
+    T.cap = T.max * 2;
+    ZL_ASSERT(T.cap - 1 <= ZL_EV_MAX_CONN);
+    /* malloc, not calloc: only slots below span are ever read, so pages past
+     * the high-water mark of connections are never touched. */
+    T.c = malloc((size_t)T.cap * sizeof(zl_conn));
+    T.detached = malloc((size_t)T.cap * sizeof(uint32_t));
+    T.fd_cap = fd_cap;
+    T.fd_owner = calloc(fd_cap, sizeof(uint32_t));
+    T.fd_gen = calloc(fd_cap, sizeof(uint32_t));
     T.span = 0;
     T.open = 0;
     T.ndetached = 0;
     T.free_head = T.dead_head = ZL_NIL;
-    if (!T.c || !T.fd_owner || !T.fd_gen) {
+    if (!T.c || !T.detached || !T.fd_owner || !T.fd_gen) {
         zl_conn_fini();
         return -ZL_ENOMEM;
     }
@@ -48,31 +55,13 @@ void zl_conn_fini(void) {
     T.free_head = T.dead_head = ZL_NIL;
 }
 
-static int32_t fd_grow(int32_t fd) {
-    if ((uint32_t)fd < T.fd_cap)
-        return 0;
-    uint32_t ncap = T.fd_cap;
-    while (ncap <= (uint32_t)fd)
-        ncap *= 2;
-    uint32_t *o = realloc(T.fd_owner, ncap * sizeof(uint32_t));
-    if (!o)
-        return -ZL_ENOMEM;
-    T.fd_owner = o;
-    uint32_t *g = realloc(T.fd_gen, ncap * sizeof(uint32_t));
-    if (!g)
-        return -ZL_ENOMEM;
-    T.fd_gen = g;
-    memset(o + T.fd_cap, 0, (ncap - T.fd_cap) * sizeof(uint32_t));
-    memset(g + T.fd_cap, 0, (ncap - T.fd_cap) * sizeof(uint32_t));
-    T.fd_cap = ncap;
-    return 0;
-}
+uint32_t zl_conn_capacity(void) { return T.cap; }
+uint32_t zl_conn_max(void) { return T.max; }
 
 int32_t zl_fd_claim(int32_t fd, uint32_t owner) {
     ZL_ASSERT(fd >= 0 && owner != ZL_FD_NONE);
-    int32_t r = fd_grow(fd);
-    if (r < 0)
-        return r;
+    if ((uint32_t)fd >= T.fd_cap)
+        return -ZL_EMFILE;
     /* The kernel never hands out an fd that is still open. */
     ZL_ASSERT(T.fd_owner[fd] == ZL_FD_NONE);
     T.fd_owner[fd] = owner;
@@ -94,37 +83,28 @@ uint32_t zl_fd_owner(int32_t fd) {
 int32_t zl_conn_alloc(int32_t fd) {
     if (T.open >= T.max)
         return -ZL_EBUSY;
+    if (fd < 0 || (uint32_t)fd >= T.fd_cap)
+        return -ZL_EMFILE;
     uint32_t slot;
     if (T.free_head != ZL_NIL) {
         slot = T.free_head;
         T.free_head = T.c[slot].next_free;
     } else {
-        if (T.span == T.cap) {
-            /* Not capped at max: slots whose `closed` is not delivered yet (DEAD)
-             * are not open but not reusable either. */
-            uint32_t lim = ZL_EV_MAX_CONN + 1;
-            uint32_t ncap = T.cap > lim / 2 ? lim : T.cap * 2;
-            if (ncap <= T.cap)
-                return -ZL_ENOMEM; /* 2^24 slots: the event format's limit */
-            zl_conn *n = realloc(T.c, ncap * sizeof(zl_conn));
-            if (!n)
-                return -ZL_ENOMEM;
-            T.c = n;
-            T.cap = ncap;
-        }
+        /* Every slot is open or DEAD (closed since the last reap, its `closed`
+         * not delivered yet): refuse, as at max_conns. */
+        if (T.span >= T.cap)
+            return -ZL_EBUSY;
         slot = T.span++;
+        T.c[slot].epoch = 0;
     }
     int32_t gen = zl_fd_claim(fd, slot + 2);
-    if (gen < 0) {
-        T.c[slot].state = ZL_CS_FREE;
-        T.c[slot].next_free = T.free_head;
-        T.free_head = slot;
-        return gen;
-    }
+    ZL_ASSERT(gen >= 0); /* fd < fd_cap was checked above */
     zl_conn *c = &T.c[slot];
+    uint32_t epoch = c->epoch + 1;
     memset(c, 0, sizeof *c);
     c->fd = fd;
     c->gen = (uint32_t)gen;
+    c->epoch = epoch;
     c->state = ZL_CS_OPEN;
     c->q_head = c->q_tail = ZL_NIL;
     c->next_free = ZL_NIL;
@@ -169,13 +149,8 @@ zl_conn *zl_conn_find(int32_t fd, uint32_t gen, bool check_gen) {
 
 void zl_conn_detach(zl_conn *c) {
     ZL_ASSERT(c->state == ZL_CS_CLOSING && !(c->flags & ZL_CF_FD_CLOSED));
-    if (T.ndetached == T.detached_cap) {
-        uint32_t ncap = T.detached_cap ? T.detached_cap * 2 : 64;
-        uint32_t *n = realloc(T.detached, ncap * sizeof(uint32_t));
-        ZL_ASSERT(n != NULL); /* losing track of it would strand its last CQEs */
-        T.detached = n;
-        T.detached_cap = ncap;
-    }
+    /* Each detached conn is a live slot listed once: the list fits in cap. */
+    ZL_ASSERT(T.ndetached < T.cap);
     T.detached[T.ndetached++] = zl_conn_slot(c);
     zl_fd_release(c->fd);
     c->flags |= ZL_CF_FD_CLOSED;
@@ -184,6 +159,7 @@ void zl_conn_detach(zl_conn *c) {
 void zl_conn_retire(zl_conn *c) {
     ZL_ASSERT(c->state == ZL_CS_CLOSING);
     ZL_ASSERT(!(c->flags & (ZL_CF_RECV_ARMED | ZL_CF_SEND_INFLIGHT)) && c->q_head == ZL_NIL);
+    ZL_ASSERT(c->nranges == 0);
     if (c->flags & ZL_CF_FD_CLOSED) {
         uint32_t s = zl_conn_slot(c), i = 0;
         while (i < T.ndetached && T.detached[i] != s)

@@ -26,6 +26,12 @@ enum {
     ZL_CF_IN_WORK = 1u << 7,       /* listed in the work list */
     ZL_CF_IN_STARVED = 1u << 8,    /* listed in the starved list */
     ZL_CF_FD_CLOSED = 1u << 9,     /* closing, fd already closed: late CQEs find it by (fd, gen) */
+    ZL_CF_PAUSED = 1u << 10,       /* over its receive budget: recv cancelled, not re-armed (zl_budget.c) */
+    ZL_CF_IN_RESUME = 1u << 11,    /* listed as a resume candidate */
+    ZL_CF_ACTIVE = 1u << 12,       /* bytes moved since the last sweep (idle timeout) */
+    ZL_CF_RECV_CANCEL = 1u << 13,  /* we cancelled the armed recv: its -ECANCELED is expected */
+    ZL_CF_PAUSE_ARMED = 1u << 14,  /* paused while its recv is still armed (counted, zl_budget.c) */
+    ZL_CF_RECV_ONESHOT = 1u << 15, /* the armed recv is one-shot (armed under pressure) */
 };
 
 /* work: SQEs to prepare at the next flush */
@@ -50,14 +56,25 @@ typedef struct zl_conn {
     uint32_t head_off;    /* bytes of the head range already sent */
     uint32_t inflight;    /* bytes of the send in flight */
     uint32_t next_free;   /* free/dead list link */
-    uint32_t _pad;
+    uint32_t held;        /* recv buffers charged to this conn (zl_budget.c) */
+    uint32_t epoch;       /* bumped each time the slot is reused: a buffer's charge names (slot, epoch) */
+    uint32_t nranges;     /* write ranges queued (zl_send.c) */
+    uint32_t idle_ms;     /* time without bytes in or out, as counted by sweeps */
+    uint32_t drain_ms;    /* time spent waiting to flush after end()/close() */
 } zl_conn;
-_Static_assert(sizeof(zl_conn) == 48, "zl_conn is 48 bytes");
+_Static_assert(sizeof(zl_conn) == 64, "zl_conn is 64 bytes");
 
-int32_t zl_conn_init(uint32_t max_conns);
+/* Every table is sized here, once, from the config: nothing grows later.
+ * Slots: max_conns open plus as many DEAD ones whose `closed` is not delivered
+ * yet (reaped at the next tick). fds: numbers >= fd_cap are refused at accept. */
+int32_t zl_conn_init(uint32_t max_conns, uint32_t fd_cap);
+/* Slot capacity (the bound of every per-conn list: work, starved, resume). */
+uint32_t zl_conn_capacity(void);
+uint32_t zl_conn_max(void);
 void zl_conn_fini(void);
 
-/* A new OPEN connection on `fd`: the slot, or -ENOMEM. Claims the fd. */
+/* A new OPEN connection on `fd`: the slot, -EBUSY at max_conns, -EMFILE for an
+ * fd beyond the fd table. Claims the fd. */
 int32_t zl_conn_alloc(int32_t fd);
 /* OPEN/CLOSING connection in `slot`, else NULL. */
 zl_conn *zl_conn_get(uint32_t slot);
@@ -85,7 +102,8 @@ zl_conn *zl_conn_at(uint32_t slot); /* any state; slot < span */
 
 /* fd ownership (listener and connections share the generation space). */
 enum { ZL_FD_NONE = 0, ZL_FD_LISTENER = 1 /* else slot + 2 */ };
-/* Makes `owner` the owner of `fd`, bumps and returns its generation. -ENOMEM. */
+/* Makes `owner` the owner of `fd`, bumps and returns its generation; -EMFILE
+ * when `fd` is beyond the table. */
 int32_t zl_fd_claim(int32_t fd, uint32_t owner);
 void zl_fd_release(int32_t fd);
 uint32_t zl_fd_owner(int32_t fd);

@@ -1,5 +1,5 @@
-/* zl_events.c — event batch buffer, double-buffered, grown geometrically so the
- * steady state allocates nothing. */
+/* zl_events.c — event batch buffer, double-buffered, sized at create() for
+ * the most events one batch can hold (zl_events.h), so it never grows. */
 #include <stdlib.h>
 #include "zl_events.h"
 #include "zl_assert.h"
@@ -14,11 +14,13 @@ static zl_evbuf bufs[2];
 static uint32_t cur;
 static zl_list out;
 
-int zl_ev_init(void) {
+int zl_ev_init(uint32_t max_events) {
     for (int i = 0; i < 2; i++) {
-        bufs[i].cap = 1024 * ZL_EV_WORDS;
+        ZL_ASSERT(bufs[i].w == NULL);
+        bufs[i].cap = max_events * ZL_EV_WORDS;
         bufs[i].n = 0;
-        bufs[i].w = malloc(bufs[i].cap * sizeof(uint32_t));
+        /* malloc: a batch touches only the pages it fills. */
+        bufs[i].w = malloc((size_t)bufs[i].cap * sizeof(uint32_t));
         if (!bufs[i].w)
             return -ZL_ENOMEM;
     }
@@ -37,13 +39,9 @@ void zl_ev_fini(void) {
 void zl_ev_push(uint32_t kind, uint32_t conn, uint32_t w1, uint32_t w2, uint32_t w3) {
     zl_evbuf *b = &bufs[cur];
     ZL_ASSERT(conn <= ZL_EV_MAX_CONN && kind <= 0xFF);
-    if (b->n + ZL_EV_WORDS > b->cap) {
-        uint32_t ncap = b->cap ? b->cap * 2 : 1024 * ZL_EV_WORDS;
-        uint32_t *nw = realloc(b->w, ncap * sizeof(uint32_t));
-        ZL_ASSERT(nw != NULL); /* losing an event (a `closed`) would leak a slot forever */
-        b->w = nw;
-        b->cap = ncap;
-    }
+    /* The capacity is the bound of zl_events.h: more would be a bookkeeping bug,
+     * and dropping an event (a `closed`) would leak a slot forever. */
+    ZL_ASSERT(b->n + ZL_EV_WORDS <= b->cap);
     uint32_t *e = b->w + b->n;
     e[0] = kind | conn << 8;
     e[1] = w1;

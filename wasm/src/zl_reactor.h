@@ -28,9 +28,18 @@ typedef struct zl_stats {
     uint64_t cqes;
     uint64_t ticks;
     uint32_t ring_flags;
-    uint32_t _pad2;
+    uint32_t connections_paused;
+    uint64_t pauses;
+    uint64_t idle_timeouts;
+    uint64_t end_timeouts;
+    uint32_t recv_budget;
+    uint32_t recv_reserve;
+    int32_t listener_fd;
+    uint32_t _pad3;
 } zl_stats;
-_Static_assert(sizeof(zl_stats) == 120, "reactor-stats layout");
+_Static_assert(sizeof(zl_stats) == 160, "reactor-stats layout");
+_Static_assert(__builtin_offsetof(zl_stats, connections_paused) == 116, "connections-paused at 116");
+_Static_assert(__builtin_offsetof(zl_stats, recv_budget) == 144, "recv-budget at 144");
 _Static_assert(__builtin_offsetof(zl_stats, buffers_kernel) == 32, "buffers-kernel at 32");
 _Static_assert(__builtin_offsetof(zl_stats, enobufs) == 48, "enobufs at 48");
 _Static_assert(__builtin_offsetof(zl_stats, ring_flags) == 112, "ring-flags at 112");
@@ -50,7 +59,6 @@ typedef struct zl_reactor {
     uint32_t ring;
     uint32_t ring_flags;
     uint32_t cqe_batch;
-    uint32_t max_conns;  /* 0 = no limit */
     uint32_t sq_pending; /* SQEs prepared since the last submit */
 
     int32_t lfd; /* -1: no listener */

@@ -1,6 +1,6 @@
 /* zl_send.c — writes. Each conn has a FIFO of (slab, offset, len) ranges from a
- * shared node pool (grown geometrically: no malloc per write in the steady
- * state). At most one send is in flight per conn, so bytes never reorder; it
+ * shared node pool, sized at create() (no malloc per write, no growth), with a
+ * per-conn share so one writer cannot empty it. At most one send is in flight per conn, so bytes never reorder; it
  * gathers up to 64 queued ranges into one sendmsg (the reference server lost 3x
  * on bulk transfers until it did), and a short send resubmits the rest. */
 #include <stdlib.h>
@@ -30,8 +30,9 @@ static struct {
 
 static zl_slab_range iov[ZL_SEND_MAX_IOV];
 
-int32_t zl_send_init(void) {
-    P.cap = 1024;
+int32_t zl_send_init(uint32_t ranges) {
+    ZL_ASSERT(P.r == NULL && ranges > 0);
+    P.cap = ranges;
     P.used = 0;
     P.free_head = ZL_NIL;
     P.r = malloc(P.cap * sizeof(zl_range));
@@ -51,15 +52,8 @@ static uint32_t node_alloc(void) {
         P.free_head = P.r[i].next;
         return i;
     }
-    if (P.used == P.cap) {
-        if (P.cap >= 0x40000000u)
-            return ZL_NIL;
-        zl_range *n = realloc(P.r, P.cap * 2 * sizeof(zl_range));
-        if (!n)
-            return ZL_NIL;
-        P.r = n;
-        P.cap *= 2;
-    }
+    if (P.used == P.cap)
+        return ZL_NIL;
     return P.used++;
 }
 
@@ -74,6 +68,8 @@ static void pop_head(zl_conn *c) {
     c->head_off = 0;
     if (r->bid >= 0)
         zl_buf_unref((uint32_t)r->bid);
+    ZL_ASSERT(c->nranges > 0);
+    c->nranges--;
     r->next = P.free_head;
     P.free_head = i;
 }
@@ -83,6 +79,8 @@ int32_t zl_send_write(zl_conn *c, uint32_t slab, uint32_t off, uint32_t len) {
         return -ZL_EPIPE;
     if (len == 0 || off + len < off)
         return -ZL_EINVAL;
+    if (c->nranges >= ZL_SEND_MAX_RANGES_PER_CONN)
+        return -ZL_ENOBUFS;
     int32_t bid = -1;
     if (slab == zl_buf_slab()) {
         bid = zl_buf_ref_range(off, len);
@@ -93,8 +91,9 @@ int32_t zl_send_write(zl_conn *c, uint32_t slab, uint32_t off, uint32_t len) {
     if (i == ZL_NIL) {
         if (bid >= 0)
             zl_buf_unref((uint32_t)bid);
-        return -ZL_ENOMEM;
+        return -ZL_ENOBUFS;
     }
+    c->nranges++;
     P.r[i] = (zl_range){.slab = slab, .off = off, .len = len, .bid = bid, .next = ZL_NIL};
     if (c->q_tail == ZL_NIL)
         c->q_head = i;
@@ -170,6 +169,8 @@ void zl_send_on_cqe(zl_conn *c, const struct io_uring_cqe *cqe) {
         if (left < c->inflight)
             zl_r.short_sends++;
         zl_r.bytes_out += left;
+        if (left > 0)
+            c->flags |= ZL_CF_ACTIVE;
         uint32_t bytes = left, done = 0;
         while (c->q_head != ZL_NIL) {
             uint32_t rem = P.r[c->q_head].len - c->head_off;

@@ -10,70 +10,34 @@
 #include "zl_send.h"
 #include "zl_sq.h"
 
-typedef struct zl_list32 {
+/* Conn slots with work; each live conn at most once, so `cap` (the conn
+ * table's capacity) always suffices. */
+static struct {
     uint32_t *v;
     uint32_t n, cap;
-} zl_list32;
+} work;
 
-static zl_list32 work, starved;
-
-static int push(zl_list32 *l, uint32_t x) {
-    if (l->n == l->cap) {
-        uint32_t ncap = l->cap ? l->cap * 2 : 256;
-        uint32_t *nv = realloc(l->v, ncap * sizeof(uint32_t));
-        if (!nv)
-            return -1;
-        l->v = nv;
-        l->cap = ncap;
-    }
-    l->v[l->n++] = x;
-    return 0;
-}
-
-int32_t zl_work_init(void) {
-    work.n = starved.n = 0;
-    return 0;
+int32_t zl_work_init(uint32_t slots) {
+    ZL_ASSERT(work.v == NULL);
+    work.v = malloc((size_t)slots * sizeof(uint32_t));
+    work.n = 0;
+    work.cap = slots;
+    return work.v ? 0 : -ZL_ENOMEM;
 }
 
 void zl_work_fini(void) {
     free(work.v);
-    free(starved.v);
-    work = (zl_list32){0};
-    starved = (zl_list32){0};
+    work.v = NULL;
+    work.n = work.cap = 0;
 }
 
 void zl_work_add(zl_conn *c, uint32_t w) {
     c->work |= w;
     if (c->flags & ZL_CF_IN_WORK)
         return;
-    /* Each live conn is listed at most once, so the list never outgrows the
-     * table; a failed push is out of memory, and dropping work would hang it. */
-    ZL_ASSERT(push(&work, zl_conn_slot(c)) == 0);
+    ZL_ASSERT(work.n < work.cap);
+    work.v[work.n++] = zl_conn_slot(c);
     c->flags |= ZL_CF_IN_WORK;
-}
-
-void zl_work_starve(zl_conn *c) {
-    c->flags |= ZL_CF_STARVED;
-    if (c->flags & ZL_CF_IN_STARVED)
-        return;
-    ZL_ASSERT(push(&starved, zl_conn_slot(c)) == 0);
-    c->flags |= ZL_CF_IN_STARVED;
-}
-
-static void rearm_starved(void) {
-    /* Our count may run ahead of the kernel's (CQEs not reaped yet): then the
-     * re-armed recv ends with -ENOBUFS again and waits for the next return. */
-    if (starved.n == 0 || zl_buf_count(ZL_BUF_KERNEL) == 0)
-        return;
-    for (uint32_t i = 0; i < starved.n; i++) {
-        zl_conn *c = zl_conn_at(starved.v[i]);
-        c->flags &= ~ZL_CF_IN_STARVED;
-        if (c->state == ZL_CS_OPEN && (c->flags & ZL_CF_STARVED)) {
-            c->flags &= ~ZL_CF_STARVED;
-            zl_work_add(c, ZL_W_ARM_RECV);
-        }
-    }
-    starved.n = 0;
 }
 
 /* Prepares what `c` needs; returns the work left undone (SQ exhausted). */
@@ -83,8 +47,11 @@ static uint32_t prepare(zl_conn *c) {
     if (c->state != ZL_CS_OPEN && c->state != ZL_CS_CLOSING)
         return 0;
     if (w & ZL_W_CANCEL_RECV) {
-        if ((c->flags & ZL_CF_RECV_ARMED) && zl_close_prep_cancel(c, ZL_K_RECV) < 0)
-            return w;
+        if (c->flags & ZL_CF_RECV_ARMED) {
+            if (zl_close_prep_cancel(c, ZL_K_RECV) < 0)
+                return w;
+            c->flags |= ZL_CF_RECV_CANCEL;
+        }
         w &= ~ZL_W_CANCEL_RECV;
     }
     if (w & ZL_W_CANCEL_SEND) {
@@ -107,7 +74,6 @@ static uint32_t prepare(zl_conn *c) {
 
 int32_t zl_work_flush(void) {
     zl_buf_flush();
-    rearm_starved();
     zl_accept_prep();
     /* Handlers run from prepare() (a failed prep closes the conn) may list more
      * conns: they are appended and handled in this same pass. */

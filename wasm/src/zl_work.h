@@ -9,12 +9,11 @@
 #include <stdint.h>
 #include "zl_conn.h"
 
-int32_t zl_work_init(void);
+/* `slots`: the conn table's capacity. */
+int32_t zl_work_init(uint32_t slots);
 void zl_work_fini(void);
 void zl_work_add(zl_conn *c, uint32_t work);
-/* The recv of `c` ended with -ENOBUFS: re-arm once the kernel has buffers. */
-void zl_work_starve(zl_conn *c);
-/* Publishes returned buffers, re-arms starved connections, prepares every
+/* Publishes returned buffers, prepares every
  * pending SQE and submits: the one enter of a flush. Returns the submit result. */
 int32_t zl_work_flush(void);
 
