@@ -29,12 +29,12 @@ WIT       := $(wildcard wasm/wit/*.wit)
 GEN       := bridge/gen
 
 .SECONDARY:
-.PHONY: setup deps npm build build-tree wasm native ts dist run test test-sim test-native sim bench bench-bridge clean
+.PHONY: setup deps npm build build-tree wasm native ts dist run test test-sim test-native sim bench bench-bridge browser clean
 
 # ---- setup: Debian packages + npm ci (only Debian's mirrors and the npm registry).
-APT_PKGS  := clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc liburing-dev wrk
+APT_PKGS  := clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc liburing-dev wrk chromium
 setup: $(B)/.apt node_modules/.ok
-$(B)/.apt:
+$(B)/.apt: Makefile
 	@mkdir -p $(B)
 	@if ! dpkg -s $(APT_PKGS) >/dev/null 2>&1; then \
 	  echo "setup: apt-get install $(APT_PKGS)"; \
@@ -126,6 +126,10 @@ test: build
 
 sim: build
 	$(NODE) --import tsx test/sim/runner.ts --seeds $(or $(SEEDS),1000)
+
+# The browser example (examples/browser), bundled by esbuild, with the core .wasm files.
+browser: build
+	$(NODE) --import tsx examples/browser/serve.ts --out $(B)/browser
 
 bench: build
 	bash bench/run.sh

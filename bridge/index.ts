@@ -1,13 +1,16 @@
 // The bridge: instantiates the jco-transpiled reactor component with a
 // backend's host functions. The compiled core modules are cached per process,
-// so each reactor costs one instantiation, not one compilation.
+// so each reactor costs one instantiation, not one compilation. Without a
+// file system (a browser), use bridge/component.ts directly.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { instantiate as instantiateReactor } from './gen/reactor/reactor.js';
 import type { ImportObject, Root } from './gen/reactor/reactor.js';
 import type { Backend, Reactor } from './backend.ts';
+import { instantiateReactor } from './component.ts';
 
 export * from './backend.ts';
+export { compileReactorCores, instantiateReactor, reactorCoreFiles } from './component.ts';
+export type { GetCoreModule } from './component.ts';
 
 const modules = new Map<string, WebAssembly.Module>();
 
@@ -51,8 +54,5 @@ export async function loadReactorVariant(backend: Backend, variant: ReactorVaria
 
 /** A fresh reactor core instance bound to `backend`. */
 export function loadReactor(backend: Backend): Reactor {
-  const root = instantiateReactor((p) => coreModule('reactor', p), {
-    'zergling:reactor/host': backend.host,
-  });
-  return root.reactor;
+  return instantiateReactor(backend, (p) => coreModule('reactor', p));
 }

@@ -13,6 +13,8 @@ import { Trace } from './trace.ts';
 import type { TraceSink } from './trace.ts';
 import { World } from './world.ts';
 import type { SimFaults } from './world.ts';
+import { runUntil, runUntilSettled } from './drive.ts';
+import type { RunUntilOptions, RunUntilResult } from './drive.ts';
 
 export { World, DEFAULT_FAULTS } from './world.ts';
 export type { SimFaults, Violation } from './world.ts';
@@ -24,6 +26,8 @@ export { Trace } from './trace.ts';
 export { Prng } from './prng.ts';
 export { HOST_NAMES } from './host.ts';
 export * as consts from './consts.ts';
+export { SimDriveError } from './drive.ts';
+export type { RunUntilOptions, RunUntilResult, SimDriveCode } from './drive.ts';
 
 export interface SimOptions extends KernelOptions {
   /** The one seed everything derives from. */
@@ -43,8 +47,25 @@ export interface SimBackend extends Backend {
   readonly trace: Trace;
   /** A new client on the virtual network. */
   client(opts?: ClientOptions): SimClient;
-  /** Runs the world until idle (or `until()` holds, or `maxSteps`). */
+  /**
+   * Runs the world until idle (or `until()` holds, or `maxSteps`), without
+   * returning to the event loop: only for code that reacts synchronously in
+   * its wake-up callbacks (the raw reactor API). An app on `listen()` needs
+   * `runUntil`.
+   */
   run(maxSteps?: number, until?: () => boolean): boolean;
+  /**
+   * Drives virtual time and the JavaScript event loop together until
+   * `until()` holds: world events up to each ring wake-up, then one
+   * event-loop turn so the app's promises (and the engine's end-of-turn
+   * submit) run, and again. Resolves with the work it took. Rejects with a
+   * `SimDriveError`: `ERR_SIM_STALLED` when the world is idle and the app
+   * stays quiet while `until()` is false, `ERR_SIM_TIMEOUT` when a bound of
+   * `options` is hit. The same seed and the same app replay the same trace.
+   */
+  runUntil(until: () => boolean, options?: RunUntilOptions): Promise<RunUntilResult>;
+  /** The same for a promise (e.g. `server.close()`): resolves with its value, rejects with its error. */
+  runUntil<T>(until: PromiseLike<T>, options?: RunUntilOptions): Promise<T>;
 }
 
 export function createSimBackend(opts: SimOptions): SimBackend {
@@ -54,6 +75,8 @@ export function createSimBackend(opts: SimOptions): SimBackend {
   if (opts.serverWindow !== undefined) kernel.net.serverWindow = opts.serverWindow;
   const host: Host = makeHost(kernel, trace);
   const pinned = new Set<number>();
+  let wakes = 0;
+  const target = { world, trace, wakes: () => wakes };
   return {
     kind: 'sim',
     host,
@@ -69,7 +92,10 @@ export function createSimBackend(opts: SimOptions): SimBackend {
     watch(ring: number, onReady: () => void): () => void {
       const r = kernel.ring(ring);
       if (r === undefined) throw errnoError(-EBADF, 'watch', `unknown ring ${ring}`);
-      const cb = (): void => onReady();
+      const cb = (): void => {
+        wakes++;
+        onReady();
+      };
       r.watchers.add(cb);
       // like a level-triggered eventfd that already has a count: wake if work is waiting
       if (r.cqCount > 0 || r.overflow.length > 0 || r.taskWork.length > 0) r.signal();
@@ -99,6 +125,12 @@ export function createSimBackend(opts: SimOptions): SimBackend {
     },
     run(maxSteps?: number, until?: () => boolean): boolean {
       return world.run(maxSteps, until);
+    },
+    runUntil<T>(until: (() => boolean) | PromiseLike<T>, options?: RunUntilOptions): Promise<never> {
+      // One implementation behind the two overloads: the casts only pick the overload's result type.
+      return (typeof until === 'function'
+        ? runUntil(target, until, options)
+        : runUntilSettled(target, until, options)) as Promise<never>;
     },
   };
 }

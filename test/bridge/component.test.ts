@@ -1,0 +1,47 @@
+// bridge/component.ts: the reactor component loaded from core modules the
+// caller compiles (the browser path, no node: import). The file list comes
+// from jco's glue itself; missing or unreadable modules fail with a code.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { compileReactorCores, instantiateReactor, reactorCoreFiles } from '../../bridge/component.ts';
+import { createSimBackend } from '../../bridge/sim/index.ts';
+
+const GEN = fileURLToPath(new URL('../../bridge/gen/reactor/', import.meta.url));
+
+test('reactorCoreFiles lists exactly the core modules jco wrote, without reading them', () => {
+  const files = reactorCoreFiles();
+  assert.ok(files.length > 0);
+  assert.equal([...files].sort(), readdirSync(GEN).filter((f) => f.endsWith('.wasm')).sort());
+});
+
+test('a reactor instantiated from fetched-style bytes works on the simulator', async () => {
+  const seen: string[] = [];
+  const get = await compileReactorCores(async (f) => {
+    seen.push(f);
+    return new Response(readFileSync(GEN + f), { headers: { 'content-type': 'application/wasm' } });
+  });
+  assert.equal(seen, reactorCoreFiles(), 'each file fetched once, in order');
+  const sim = createSimBackend({ seed: 1 });
+  const r = instantiateReactor(sim, get);
+  assert.is(r.create({ ringEntries: 8, ringFlags: 0, sqThreadCpu: -1, sqThreadIdleMs: 0, recvBufferSize: 256,
+    bufferRingEntries: 8, cqeBatch: 8, maxConnections: 4, incremental: false, bufGroup: 0 }), 0);
+  assert.ok(r.listen('127.0.0.1', 0, 4, 8) > 0, 'listens on the virtual network');
+  assert.is(r.destroy(), 0);
+  assert.ok(sim.trace.calls > 5, 'the core called the simulated host');
+  const e = (() => { try { get('nope.wasm'); } catch (x) { return x; } return undefined; })();
+  assert.is((e as { code?: string }).code, 'ERR_ZERGLING_CORE_MODULE');
+});
+
+test('an HTTP error while fetching a core module rejects with ERR_ZERGLING_CORE_MODULE', async () => {
+  try {
+    await compileReactorCores(async () => new Response('not found', { status: 404 }));
+    assert.unreachable('should reject');
+  } catch (e) {
+    assert.is((e as { code?: string }).code, 'ERR_ZERGLING_CORE_MODULE');
+    assert.match((e as Error).message, /HTTP 404/);
+  }
+});
+
+test.run();
