@@ -63,6 +63,8 @@ export function runEchoScenario(seed: number, getCoreModule: GetCoreModule, opts
     maxConnections: 64,
     incremental: rng.chance(0.5),
     bufGroup: 0,
+    // Budgets off: this scenario pins the raw core's trace across runtimes.
+    recvBudget: 0, recvReserve: 0, idleTimeoutMs: 0, endTimeoutMs: 0, maxFd: 4096, sendRanges: 4096,
   });
   if (rc < 0) throw new Error(`seed ${seed}: reactor.create = ${rc}`);
   const port = reactor.listen('127.0.0.1', 0, 4, 64);

@@ -26,7 +26,8 @@ test('a reactor instantiated from fetched-style bytes works on the simulator', a
   const sim = createSimBackend({ seed: 1 });
   const r = instantiateReactor(sim, get);
   assert.is(r.create({ ringEntries: 8, ringFlags: 0, sqThreadCpu: -1, sqThreadIdleMs: 0, recvBufferSize: 256,
-    bufferRingEntries: 8, cqeBatch: 8, maxConnections: 4, incremental: false, bufGroup: 0 }), 0);
+    bufferRingEntries: 8, cqeBatch: 8, maxConnections: 4, incremental: false, bufGroup: 0,
+    recvBudget: 0, recvReserve: 0, idleTimeoutMs: 0, endTimeoutMs: 0, maxFd: 4096, sendRanges: 4096 }), 0);
   assert.ok(r.listen('127.0.0.1', 0, 4, 8) > 0, 'listens on the virtual network');
   assert.is(r.destroy(), 0);
   assert.ok(sim.trace.calls > 5, 'the core called the simulated host');
