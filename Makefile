@@ -126,6 +126,7 @@ test: build
 
 sim: build
 	$(NODE) --import tsx test/sim/runner.ts --seeds $(or $(SEEDS),1000)
+	SIM_HOSTILE_SEEDS=$(or $(HOSTILE_SEEDS),100) $(NODE) --import tsx test/sim/hostile.test.ts
 
 # The browser example (examples/browser), bundled by esbuild, with the core .wasm files.
 browser: build

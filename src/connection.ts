@@ -38,6 +38,8 @@ export interface ConnectionEngine extends ChunkOwner {
   connectionClosed(conn: Connection): void;
   /** A write was refused for want of ranges (-ENOBUFS): call `retryWrites()` after the next tick. */
   writeBlocked(conn: Connection): void;
+  /** `conn` called end() or close() (the end timeout watches it from now). */
+  connectionEnding(conn: Connection): void;
 }
 
 const ENOBUFS = 105;
@@ -461,6 +463,7 @@ export class Connection implements AsyncIterable<Uint8Array> {
     if (this.#ended || this.#closing || this.#closed) return;
     if (data !== undefined) this.write(data);
     this.#ended = true;
+    this.#e.connectionEnding(this);
     if (this.#pending.length === 0) this.#afterDrain();
   }
 
@@ -471,6 +474,7 @@ export class Connection implements AsyncIterable<Uint8Array> {
   close(): Promise<void> {
     if (!this.#closing && !this.#closed) {
       this.#closing = true;
+      this.#e.connectionEnding(this);
       if (this.#pending.length === 0) this.#afterDrain();
     }
     return this.#closedPromise;

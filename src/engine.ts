@@ -88,6 +88,10 @@ export class Engine implements ConnectionEngine {
   readonly #raw: Reactor;
   readonly #listenerFd: number;
   readonly #sweepMs: number;
+  readonly #idleTimeout: boolean;
+  readonly #endTimeout: boolean;
+  /** Connections that called end() or close() and are not closed yet (what endTimeoutMs watches). */
+  readonly #ending = new Set<Connection>();
   #sweepCancel: (() => void) | undefined;
   #sweepAt = 0;
   /** Connections whose write the core refused for want of ranges (-ENOBUFS): retried after each tick. */
@@ -145,6 +149,8 @@ export class Engine implements ConnectionEngine {
     this.#hooks = hooks;
     this.#listenerFd = reactor.stats().listenerFd;
     this.#sweepMs = opts.sweepMs;
+    this.#idleTimeout = opts.config.idleTimeoutMs > 0;
+    this.#endTimeout = opts.config.endTimeoutMs > 0;
     this.highWaterMark = opts.highWaterMark;
     this.recvBufferSize = opts.config.recvBufferSize;
     this.bufferCount = opts.config.bufferRingEntries;
@@ -238,9 +244,17 @@ export class Engine implements ConnectionEngine {
     return this.backend.now ? this.backend.now() : performance.now();
   }
 
-  /** Sweeps run only while connections are open, so an idle server (or simulated world) can rest. */
+  /**
+   * Sweeps run only while there is something to time out (open connections
+   * with idleTimeoutMs, ending ones with endTimeoutMs), so an idle server, or
+   * a simulated world, can rest.
+   */
+  #sweepWanted(): boolean {
+    return (this.#idleTimeout && this.#open > 0) || (this.#endTimeout && this.#ending.size > 0);
+  }
+
   #armSweep(): void {
-    if (this.#sweepMs === 0 || this.#sweepCancel !== undefined || !this.alive) return;
+    if (this.#sweepMs === 0 || this.#sweepCancel !== undefined || !this.alive || !this.#sweepWanted()) return;
     this.#sweepAt = this.#now();
     const run = (): void => {
       this.#sweepCancel = undefined;
@@ -249,7 +263,7 @@ export class Engine implements ConnectionEngine {
       const elapsed = Math.max(0, Math.min(0xffffffff, Math.round(now - this.#sweepAt)));
       this.#sweepAt = now;
       if (this.reactor.sweep(elapsed) > 0) this.requestTick();
-      if (this.#open > 0) this.#sweepCancel = this.#timer(this.#sweepMs, run);
+      if (this.#sweepWanted()) this.#sweepCancel = this.#timer(this.#sweepMs, run);
     };
     this.#sweepCancel = this.#timer(this.#sweepMs, run);
   }
@@ -259,6 +273,13 @@ export class Engine implements ConnectionEngine {
     const t = setTimeout(fn, ms);
     t.unref();
     return () => clearTimeout(t);
+  }
+
+  /** @internal `conn` called end() or close(): endTimeoutMs applies to it now. */
+  connectionEnding(conn: Connection): void {
+    if (!this.#endTimeout || this.#ending.has(conn)) return;
+    this.#ending.add(conn);
+    this.#armSweep();
   }
 
   /** @internal A write was refused for want of ranges: retry after the next tick. */
@@ -431,6 +452,7 @@ export class Engine implements ConnectionEngine {
 
   connectionClosed(conn: Connection): void {
     this.#blocked.delete(conn);
+    this.#ending.delete(conn);
     if (this.#conns[conn.id] === conn) {
       this.#conns[conn.id] = undefined;
       this.#open--;

@@ -120,6 +120,21 @@ export function createSimBackend(opts: SimOptions): SimBackend {
     ownedFds(): number {
       return kernel.ownedFdCount();
     },
+    // Timers on the virtual clock (the engine's timeout sweeps): an app event,
+    // so it runs between world events like a wake-up. A cancelled timer stays
+    // queued and fires as a no-op.
+    setTimer(ms: number, fn: () => void): () => void {
+      let live = true;
+      world.appAfter(Math.max(0, ms) * 1e6, () => {
+        if (!live) return;
+        fn();
+        wakes++; // like a wake-up: runUntil lets JavaScript react before the world moves on
+      });
+      return () => { live = false; };
+    },
+    now(): number {
+      return world.now / 1e6;
+    },
     client(o?: ClientOptions): SimClient {
       return kernel.net.client(o);
     },

@@ -10,6 +10,7 @@ static struct {
     bool pressure;
     uint32_t paused; /* conns with ZL_CF_PAUSED */
     uint32_t armed_paused; /* conns with ZL_CF_PAUSE_ARMED */
+    uint32_t armed_multishot; /* conns whose armed recv is multishot */
     uint64_t pauses;
     uint32_t slots;
     uint32_t *resume; /* candidates: paused conns whose charge dropped */
@@ -37,6 +38,7 @@ int32_t zl_budget_init(uint32_t slots, uint32_t entries, uint32_t per_conn, uint
     G.pressure = false;
     G.paused = 0;
     G.armed_paused = 0;
+    G.armed_multishot = 0;
     G.pauses = 0;
     G.slots = slots;
     G.resume = malloc((size_t)slots * sizeof(uint32_t));
@@ -53,7 +55,7 @@ void zl_budget_fini(void) {
     free(G.resume);
     free(G.starved);
     G.resume = G.starved = NULL;
-    G.nresume = G.shead = G.sn = G.paused = G.armed_paused = 0;
+    G.nresume = G.shead = G.sn = G.paused = G.armed_paused = G.armed_multishot = 0;
 }
 
 static void unarm(zl_conn *c) {
@@ -64,10 +66,25 @@ static void unarm(zl_conn *c) {
     }
 }
 
-void zl_budget_recv_ended(zl_conn *c) { unarm(c); }
+void zl_budget_recv_armed(zl_conn *c) {
+    if (!(c->flags & ZL_CF_RECV_ONESHOT))
+        G.armed_multishot++;
+}
+
+void zl_budget_recv_ended(zl_conn *c) {
+    ZL_ASSERT(c->flags & ZL_CF_RECV_ARMED);
+    if (!(c->flags & ZL_CF_RECV_ONESHOT)) {
+        ZL_ASSERT(G.armed_multishot > 0); /* paired with zl_budget_recv_armed */
+        G.armed_multishot--;
+    }
+    unarm(c);
+}
 
 uint32_t zl_budget_publish_limit(uint32_t entries) {
-    if (G.reserve == 0 || (G.pressure && G.armed_paused == 0))
+    /* The reserve enters the kernel only when no recv that could take it in
+     * a burst is armed: no paused holder's, and no multishot (pressure
+     * cancels them all and re-arms them one-shot). */
+    if (G.reserve == 0 || (G.pressure && G.armed_paused == 0 && G.armed_multishot == 0))
         return entries;
     return entries - G.reserve;
 }

@@ -42,7 +42,9 @@ void zl_budget_check(zl_conn *c, uint32_t free_bufs);
 void zl_budget_starve(zl_conn *c);
 /* `c` is closing: it leaves the paused gauge. */
 void zl_budget_forget(zl_conn *c);
-/* The multishot recv of `c` ended (no F_MORE). */
+/* The recv of `c` was armed (flags say one-shot or not) / ended (no F_MORE;
+ * called before the flags are cleared). */
+void zl_budget_recv_armed(zl_conn *c);
 void zl_budget_recv_ended(zl_conn *c);
 /* Before each flush: resumes and re-arms what may go. `kernel_bufs`: buffers
  * published to the kernel (the quota for starved re-arms). */

@@ -27,6 +27,7 @@ int32_t zl_recv_prep(zl_conn *c) {
     ZL_ASSERT(r >= 0); /* fd and group are ours */
     zl_sq_commit(sqe, zl_token_pack(ZL_K_RECV, c->gen, c->fd));
     c->flags |= ZL_CF_RECV_ARMED | (oneshot ? ZL_CF_RECV_ONESHOT : 0);
+    zl_budget_recv_armed(c);
     return 0;
 }
 
@@ -74,8 +75,8 @@ void zl_recv_on_cqe(zl_conn *c, const struct io_uring_cqe *cqe) {
     }
     bool cancelled = (c->flags & ZL_CF_RECV_CANCEL) != 0;
     if (!more) {
-        c->flags &= ~(ZL_CF_RECV_ARMED | ZL_CF_RECV_CANCEL | ZL_CF_RECV_ONESHOT);
         zl_budget_recv_ended(c);
+        c->flags &= ~(ZL_CF_RECV_ARMED | ZL_CF_RECV_CANCEL | ZL_CF_RECV_ONESHOT);
     }
 
     if (res == 0) {
