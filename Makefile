@@ -29,10 +29,10 @@ WIT       := $(wildcard wasm/wit/*.wit)
 GEN       := bridge/gen
 
 .SECONDARY:
-.PHONY: setup deps npm build build-tree wasm native ts dist run test test-sim test-native sim bench bench-bridge clean
+.PHONY: setup deps npm build build-tree wasm native prebuilds ts dist run test test-sim test-native test-package sim bench bench-bridge clean
 
 # ---- setup: Debian packages + npm ci (only Debian's mirrors and the npm registry).
-APT_PKGS  := clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc liburing-dev wrk
+APT_PKGS  := clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc liburing-dev wrk musl musl-tools musl-dev
 setup: $(B)/.apt node_modules/.ok
 $(B)/.apt:
 	@mkdir -p $(B)
@@ -51,7 +51,7 @@ node_modules/.ok: package-lock.json
 # in a new make that parses the Makefile again, with the tools installed.
 build: setup
 	@$(MAKE) --no-print-directory build-tree
-build-tree: wasm native ts dist
+build-tree: wasm native ts dist prebuilds
 
 $(SYSROOT)/.ok:
 	@mkdir -p $(B)/sysroot/include $(B)/sysroot/lib
@@ -98,6 +98,13 @@ native/build/Release/zergling_native.node: $(NATIVE_SRC) node_modules/.ok
 	cd native && ../$(NPX)/node-gyp rebuild --silent $(if $(wildcard /usr/include/node/node_api.h),--nodedir=/usr)
 native: native/build/Release/zergling_native.node
 
+# The npm package's helpers, one per C library (native/tools/prebuild.sh says how
+# and why zig). After `native`: node-gyp has the Node headers by then.
+PREBUILDS := prebuilds/linux-x64-glibc/zergling_native.node prebuilds/linux-x64-musl/zergling_native.node
+prebuilds/linux-x64-%/zergling_native.node: $(NATIVE_SRC) native/tools/prebuild.sh | native/build/Release/zergling_native.node
+	bash native/tools/prebuild.sh $* $@
+prebuilds: $(PREBUILDS)
+
 ts: node_modules/.ok wasm
 	$(NPX)/tsc -p tsconfig.json --noEmit
 
@@ -127,4 +134,4 @@ bench-bridge: build
 	$(NODE) --import tsx bench/bridge.ts
 
 clean:
-	rm -rf $(B) $(GEN) native/build dist
+	rm -rf $(B) $(GEN) native/build dist prebuilds
