@@ -124,6 +124,12 @@ run: build
 test: build
 	@bash test/run.sh
 
+# The npm package as a user installs it (offline, no compiler on PATH) under
+# Node 20/22/24, Bun and Deno, and the prebuilds' link checks; `make test` runs
+# these files too.
+test-package: build
+	@TEST_FILTER='^test/package/' bash test/run.sh
+
 sim: build
 	$(NODE) --import tsx test/sim/runner.ts --seeds $(or $(SEEDS),1000)
 

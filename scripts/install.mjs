@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -37,6 +38,10 @@ function main() {
     // npm hands its bundled node-gyp to scripts in npm_config_node_gyp.
     const gyp = process.env.npm_config_node_gyp;
     const [cmd, args] = gyp ? [process.execPath, [gyp, 'rebuild']] : ['node-gyp', ['rebuild']];
+    // The running Node's own headers when it has them (Debian's nodejs, nodejs.org
+    // tarballs): otherwise node-gyp would download them.
+    const prefix = dirname(dirname(process.execPath));
+    if (existsSync(join(prefix, 'include', 'node', 'node_api.h'))) args.push(`--nodedir=${prefix}`);
     const r = spawnSync(cmd, args, { cwd: `${root}native`, stdio: 'inherit' });
     if (r.status !== 0) {
       log('the source build failed (it needs a C++ compiler, make, liburing-dev and the Node headers). ' +
