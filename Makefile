@@ -29,10 +29,10 @@ WIT       := $(wildcard wasm/wit/*.wit)
 GEN       := bridge/gen
 
 .SECONDARY:
-.PHONY: setup deps npm build build-tree wasm native ts dist run test test-sim test-native sim bench bench-bridge browser clean
+.PHONY: setup deps npm build build-tree wasm native prebuilds ts dist run test test-sim test-native test-package sim soak bench bench-bridge browser clean
 
 # ---- setup: Debian packages + npm ci (only Debian's mirrors and the npm registry).
-APT_PKGS  := clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc liburing-dev wrk chromium
+APT_PKGS  := clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc liburing-dev wrk chromium musl musl-tools musl-dev
 setup: $(B)/.apt node_modules/.ok
 $(B)/.apt: Makefile
 	@mkdir -p $(B)
@@ -51,7 +51,7 @@ node_modules/.ok: package-lock.json
 # in a new make that parses the Makefile again, with the tools installed.
 build: setup
 	@$(MAKE) --no-print-directory build-tree
-build-tree: wasm native ts dist
+build-tree: wasm native ts dist prebuilds
 
 $(SYSROOT)/.ok:
 	@mkdir -p $(B)/sysroot/include $(B)/sysroot/lib
@@ -105,6 +105,13 @@ native/build/Release/zergling_native.node: $(NATIVE_SRC) node_modules/.ok
 	cd native && ../$(NPX)/node-gyp rebuild --silent $(if $(wildcard /usr/include/node/node_api.h),--nodedir=/usr)
 native: native/build/Release/zergling_native.node
 
+# The npm package's helpers, one per C library (native/tools/prebuild.sh says how
+# and why zig). After `native`: node-gyp has the Node headers by then.
+PREBUILDS := prebuilds/linux-x64-glibc/zergling_native.node prebuilds/linux-x64-musl/zergling_native.node
+prebuilds/linux-x64-%/zergling_native.node: $(NATIVE_SRC) native/tools/prebuild.sh | native/build/Release/zergling_native.node
+	bash native/tools/prebuild.sh $* $@
+prebuilds: $(PREBUILDS)
+
 ts: node_modules/.ok wasm
 	$(NPX)/tsc -p tsconfig.json --noEmit
 
@@ -124,6 +131,12 @@ run: build
 test: build
 	@bash test/run.sh
 
+# The npm package as a user installs it (offline, no compiler on PATH) under
+# Node 20/22/24, Bun and Deno, and the prebuilds' link checks; `make test` runs
+# these files too.
+test-package: build
+	@TEST_FILTER='^test/package/' bash test/run.sh
+
 sim: build
 	$(NODE) --import tsx test/sim/runner.ts --seeds $(or $(SEEDS),1000)
 	SIM_HOSTILE_SEEDS=$(or $(HOSTILE_SEEDS),100) $(NODE) --import tsx test/sim/hostile.test.ts
@@ -139,4 +152,4 @@ bench-bridge: build
 	$(NODE) --import tsx bench/bridge.ts
 
 clean:
-	rm -rf $(B) $(GEN) native/build dist
+	rm -rf $(B) $(GEN) native/build dist prebuilds

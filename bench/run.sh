@@ -21,7 +21,10 @@
 #        START_TIMEOUT (30 s) QUIET_WAIT (0 s: wait up to this long for an idle
 #        machine before each run) MAX_OTHER (0.3 cores) STRICT (0; 1 = exit 1 on
 #        any error / failed server) ZL_ARGS (extra args for the zergling examples)
-#        NODE BUN DENO (binaries) OUT (output prefix)
+#        NODE BUN DENO (binaries; Bun and Deno default to the lock file's, node_modules/.bin)
+#        OUT (output prefix)
+# Quick smoke run of a few rows: SERVERS="zergling_echo_bun zergling_http_deno"
+#        WORKLOADS="echo64 http" DURATION=1 WARMUP=0 OUT=/tmp/zl-smoke/r
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -57,26 +60,25 @@ for w in $WORKLOADS; do
     case " $ALL_WORKLOADS " in *" $w "*) ;; *) die "unknown workload '$w' (known: $ALL_WORKLOADS)" ;; esac
 done
 
-find_bin() { # $1 = env value, $2 = name: prints a runnable path or nothing
-    if [ -n "$1" ]; then [ -x "$1" ] && echo "$1"; return; fi
-    command -v "$2" 2>/dev/null && return
-    [ -x "$ROOT/node_modules/.bin/$2" ] && echo "$ROOT/node_modules/.bin/$2"
-}
-BUN=$(find_bin "${BUN:-}" bun)
-DENO=$(find_bin "${DENO:-}" deno)
+# Bun and Deno are dev dependencies pinned in the lock file (`make bench` runs
+# npm ci first): those, not whatever is on PATH, unless BUN/DENO say otherwise.
+BUN=${BUN:-$ROOT/node_modules/.bin/bun}
+DENO=${DENO:-$ROOT/node_modules/.bin/deno}
 
 # ---------------------------------------------------------------- servers
 # Echo servers serve echo64 echo1k pipe16 bulk64m; HTTP servers http http_pipe16.
 # zergling_echo_rN / zergling_http_rN: the example with `--reactors N`.
-ECHO_SERVERS="uring_echo zergling_echo node_net bun_echo deno_echo bun_net deno_net"
-HTTP_SERVERS="uring_http zergling_http node_http bun_http deno_http bun_node_http deno_node_http"
+# zergling_{echo,http}_{bun,deno}: the same example (its built JS) run by Bun / Deno.
+ECHO_SERVERS="uring_echo zergling_echo zergling_echo_bun zergling_echo_deno node_net bun_echo deno_echo bun_net deno_net"
+HTTP_SERVERS="uring_http zergling_http zergling_http_bun zergling_http_deno node_http bun_http deno_http bun_node_http deno_node_http"
 
 zl_supports_reactors() { grep -q -- '--reactors' "$ROOT/examples/$1.ts" 2>/dev/null; }
 
 default_servers() {
     local s="uring_echo zergling_echo"
     zl_supports_reactors echo && s+=" zergling_echo_r2"
-    s+=" node_net bun_echo deno_echo uring_http zergling_http node_http bun_http deno_http"
+    s+=" zergling_echo_bun zergling_echo_deno node_net bun_echo deno_echo"
+    s+=" uring_http zergling_http zergling_http_bun zergling_http_deno node_http bun_http deno_http"
     echo "$s"
 }
 
@@ -89,9 +91,11 @@ server_kind() { # prints echo|http, fails for an unknown name
 
 # server_cmd NAME PORT: sets CMD (array) and CPUS, or SKIP (a reason)
 server_cmd() {
-    local name=$1 port=$2 reactors=
+    local name=$1 port=$2 reactors= runtime=node
     CMD=() SKIP= CPUS=$SERVER_CPU
     case $name in
+    zergling_echo_bun | zergling_http_bun) runtime=bun name=${name%_bun} ;;
+    zergling_echo_deno | zergling_http_deno) runtime=deno name=${name%_deno} ;;
     zergling_echo_r*) reactors=${name#zergling_echo_r} name=zergling_echo ;;
     zergling_http_r*) reactors=${name#zergling_http_r} name=zergling_http ;;
     esac
@@ -116,7 +120,15 @@ server_cmd() {
         fi
         # shellcheck disable=SC2206
         # The compiled JavaScript (make dist) when present: bare node, no tsx loader in memory.
-        if [ -f "$ROOT/dist/examples/$ex.js" ]; then
+        if [ "$runtime" = bun ]; then
+            # Bun runs the built JS (or the TypeScript) itself; wake-ups use the helper's waiter thread.
+            [ -f "$ROOT/dist/examples/$ex.js" ] && CMD=("$BUN" "dist/examples/$ex.js") || CMD=("$BUN" "examples/$ex.ts")
+            CMD+=(--port "$port" $ZL_ARGS)
+        elif [ "$runtime" = deno ]; then
+            # -A: the N-API helper needs --allow-ffi, the example reads env and binds a port.
+            [ -f "$ROOT/dist/examples/$ex.js" ] && CMD=("$DENO" run -A "dist/examples/$ex.js") || CMD=("$DENO" run -A "examples/$ex.ts")
+            CMD+=(--port "$port" $ZL_ARGS)
+        elif [ -f "$ROOT/dist/examples/$ex.js" ]; then
             CMD=("$NODE" "dist/examples/$ex.js" --port "$port" $ZL_ARGS)
         else
             CMD=("$NODE" --import tsx "examples/$ex.ts" --port "$port" $ZL_ARGS)
@@ -130,8 +142,6 @@ server_cmd() {
     *) SKIP="unknown server" ;;
     esac
     case $name in
-    bun*) [ -n "$BUN" ] || SKIP="bun is not installed (set BUN=/path/to/bun)" ;;
-    deno*) [ -n "$DENO" ] || SKIP="deno is not installed (set DENO=/path/to/deno)" ;;
     uring_*) [ -x "${CMD[0]}" ] || SKIP="${CMD[0]} not built" ;;
     esac
 }
@@ -155,7 +165,14 @@ for s in $SERVERS; do server_kind "$s" >/dev/null || die "unknown server '$s' (s
 # ---------------------------------------------------------------- tools
 command -v taskset >/dev/null || die "taskset missing (util-linux)"
 command -v timeout >/dev/null || die "timeout missing (coreutils)"
-make -s -C "$HERE" >&2 || die "building the C programs failed (needs gcc and liburing-dev: make setup)"
+# A peer that is missing is an error, not a skipped row: both come from npm ci.
+for s in $SERVERS; do
+    case $s in
+    bun* | *_bun) [ -x "$BUN" ] || die "$BUN missing: run npm ci (or set BUN=/path/to/bun)" ;;
+    deno* | *_deno) [ -x "$DENO" ] || die "$DENO missing: run npm ci (or set DENO=/path/to/deno)" ;;
+    esac
+done
+make -s -C "$HERE" BENCH_BUILD="$BUILD" >&2 || die "building the C programs failed (needs gcc and liburing-dev: make setup)"
 HAVE_WRK=1
 command -v wrk >/dev/null || { HAVE_WRK=0; note "wrk not installed (make setup): HTTP workloads skipped"; }
 NCPU=$(nproc)

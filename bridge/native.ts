@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { ZerglingError, errnoError } from './backend.ts';
+import { locateNativeHelper } from './native-load.ts';
 import type { Backend, Host } from './backend.ts';
 import type { Cqe } from './gen/types/interfaces/zergling-reactor-host.js';
 
@@ -74,8 +75,8 @@ function nativeError(message: string): ZerglingError {
 export function loadNativeAddon(): NativeAddon {
   if (addon !== undefined) return addon;
   if (loadError !== undefined) throw loadError;
-  // ZERGLING_NATIVE_PATH: another build of the helper (e.g. a sanitizer build).
-  const path = process.env.ZERGLING_NATIVE_PATH ?? fileURLToPath(ADDON_URL);
+  // ZERGLING_NATIVE overrides; else a source build, else this libc's prebuild (native-load.ts).
+  const path = locateNativeHelper(fileURLToPath(ADDON_URL));
   try {
     if (process.platform !== 'linux' || process.arch !== 'x64') {
       throw nativeError(

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import {
-  closeLeftovers, listen, assertNoLeaks, closedSocket, connect, deadline, procFds, readBytes, roundTrip,
+  closeLeftovers, listen, assertNoLeaks, closedSocket, connect, deadline, procFds, readBytes, roundTrip, runtimeArgs,
 } from './helpers.ts';
 
 function handler(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -114,8 +114,16 @@ test('toWeb(): a ReadableStream/WritableStream pair', async () => {
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
+/**
+ * By pid, not child.kill(): Deno's child_process then reports the exit as
+ * (null, signal) even when the child's handler ran and it exited 0.
+ */
+function signal(child: ChildProcess, sig: NodeJS.Signals): void {
+  if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, sig);
+}
+
 async function startExample(file: string): Promise<{ child: ChildProcess; port: number; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', file, '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...runtimeArgs(file), '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   let err = '';
   child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
@@ -159,7 +167,7 @@ test('examples/http.ts: keep-alive, 16 pipelined requests answered in order, cle
       assert.is(out, 'Hello, World!');
     }
   } finally {
-    child.kill('SIGTERM');
+    signal(child, 'SIGTERM');
   }
   assert.is(await deadline(exited, 8000, 'http example exits on SIGTERM'), 0);
 });
@@ -173,7 +181,7 @@ test('examples/echo.ts: echoes and exits cleanly on SIGINT', async () => {
     s.end();
     await closedSocket(s);
   } finally {
-    child.kill('SIGINT');
+    signal(child, 'SIGINT');
   }
   assert.is(await deadline(exited, 8000, 'echo example exits on SIGINT'), 0);
 });
