@@ -141,6 +141,10 @@ sim: build
 	$(NODE) --import tsx test/sim/runner.ts --seeds $(or $(SEEDS),1000)
 	SIM_HOSTILE_SEEDS=$(or $(HOSTILE_SEEDS),100) $(NODE) --import tsx test/sim/hostile.test.ts
 
+# Not in CI: SOAK_MINUTES (10) of 1,000 mixed hostile connections; RSS must stay flat.
+soak: build
+	$(NODE) --import tsx test/hostile/soak.ts
+
 # The browser example (examples/browser), bundled by esbuild, with the core .wasm files.
 browser: build
 	$(NODE) --import tsx examples/browser/serve.ts --out $(B)/browser
