@@ -29,7 +29,8 @@ WIT       := $(wildcard wasm/wit/*.wit)
 GEN       := bridge/gen
 
 .SECONDARY:
-.PHONY: setup deps npm build build-tree wasm native prebuilds ts dist run test test-sim test-native test-package sim soak bench bench-bridge browser clean
+.PHONY: setup deps npm build build-tree wasm native prebuilds ts dist run test test-sim test-native test-package sim soak bench bench-bridge browser clean \
+        native-asan test-asan test-asan-run fuzz
 
 # ---- setup: Debian packages + npm ci (only Debian's mirrors and the npm registry).
 APT_PKGS  := clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc liburing-dev wrk chromium musl musl-tools musl-dev
@@ -128,8 +129,50 @@ run: build
 	$(NODE) dist/examples/http.js --port $(PORT)
 
 # ---- tests: uvu over test/**/*.test.ts; .ci/run reads the plain summary line.
+# The sanitizer run (~45 s) is part of it: zero ASan/UBSan reports required.
 test: build
-	@bash test/run.sh
+	@$(MAKE) --no-print-directory native-asan
+	@asan=0; $(MAKE) --no-print-directory test-asan-run || asan=1; \
+	  bash test/run.sh && [ $$asan -eq 0 ]
+
+# ---- sanitizers: the helper built with ASan + UBSan into build/asan (the
+# normal build in native/build is untouched); node itself is not instrumented,
+# so the ASan runtime is preloaded. Node leaks at exit by design: no leak check.
+# Every report goes to build/asan/logs; any report fails the target.
+ASAN_CXX  := $(firstword $(foreach v,22 19 18 17 16,$(wildcard /usr/bin/clang++-$(v))))
+ASAN_NODE := $(B)/asan/zergling_native.node
+ASAN_LOGS := $(B)/asan/logs
+NODE_INC  := $(firstword $(wildcard /usr/include/node) $(wildcard $(HOME)/.cache/node-gyp/$(shell $(NODE) -p process.versions.node 2>/dev/null)/include/node))
+ASAN_TESTS ?= ^test/(native|bridge|security|api)/
+$(ASAN_NODE): $(NATIVE_SRC)
+	@mkdir -p $(@D)
+	$(ASAN_CXX) -std=gnu++17 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
+	  -shared-libsan -shared -fPIC -Wall -Wextra -Werror -fvisibility=hidden -pthread -DNAPI_VERSION=8 -D_GNU_SOURCE \
+	  -I$(NODE_INC) $(filter %.cc,$(NATIVE_SRC)) -Wl,--version-script=native/exports.map -l:liburing.a \
+	  -Wl,-rpath,$(dir $(shell $(ASAN_CXX) -print-file-name=libclang_rt.asan-x86_64.so)) -o $@
+native-asan: $(ASAN_NODE)
+
+test-asan: build
+	@$(MAKE) --no-print-directory native-asan
+	@$(MAKE) --no-print-directory test-asan-run
+# The run alone (make test calls it after its own build); its summary line is
+# labelled so that the plain `N passed, N failed` line stays the main suite's.
+test-asan-run:
+	@rm -rf $(ASAN_LOGS) && mkdir -p $(ASAN_LOGS)
+	@ZERGLING_NATIVE_PATH=$(abspath $(ASAN_NODE)) \
+	  LD_PRELOAD=$$($(ASAN_CXX) -print-file-name=libclang_rt.asan-x86_64.so) \
+	  ASAN_OPTIONS=detect_leaks=0:log_path=$(abspath $(ASAN_LOGS))/asan \
+	  UBSAN_OPTIONS=print_stacktrace=1:log_path=$(abspath $(ASAN_LOGS))/ubsan \
+	  TEST_LABEL='asan: ' TEST_FILTER='$(ASAN_TESTS)' bash test/run.sh; rc=$$?; \
+	  n=$$(cat $(ASAN_LOGS)/* 2>/dev/null | grep -cE 'ERROR: AddressSanitizer|runtime error:'); \
+	  echo "sanitizer reports: $$n (logs in $(ASAN_LOGS))"; \
+	  [ $$rc -eq 0 ] && [ $$n -eq 0 ]
+
+# ---- fuzz: the probe fuzzer, longer than in `make test` (FUZZ_CALLS x FUZZ_RUNS seeds).
+FUZZ_CALLS ?= 10000000
+FUZZ_RUNS  ?= 4
+fuzz: build
+	FUZZ_CALLS=$(FUZZ_CALLS) FUZZ_RUNS=$(FUZZ_RUNS) TEST_TIMEOUT=3600 TEST_FILTER='^test/bridge/fuzz' bash test/run.sh
 
 # The npm package as a user installs it (offline, no compiler on PATH) under
 # Node 20/22/24, Bun and Deno, and the prebuilds' link checks; `make test` runs

@@ -49,13 +49,23 @@ export interface Backend {
   setTimer?(ms: number, fn: () => void): () => void;
   /** Milliseconds on the clock `setTimer` uses. */
   now?(): number;
+  /**
+   * Gives up one of the guest's fds so that another backend's guest can
+   * `claimFd` it (the cluster's acceptor hands accepted fds to reactors this
+   * way). Until then no guest owns it. Prepared SQEs naming it become NOPs.
+   * Throws `EBADF` if the fd is not this guest's, `EBUSY` while an SQE already
+   * flushed to the kernel names it.
+   */
+  releaseFd(fd: number): void;
+  /** Makes a released fd this guest's. Throws `EBADF` if none is in transit under that number. */
+  claimFd(fd: number): void;
 }
 
 /** Linux errno names for the negative results of host calls. */
 export const ERRNO: Readonly<Record<number, string>> = Object.freeze({
   1: 'EPERM', 2: 'ENOENT', 4: 'EINTR', 5: 'EIO', 9: 'EBADF', 11: 'EAGAIN', 12: 'ENOMEM',
   13: 'EACCES', 14: 'EFAULT', 16: 'EBUSY', 17: 'EEXIST', 22: 'EINVAL', 23: 'ENFILE',
-  24: 'EMFILE', 32: 'EPIPE', 38: 'ENOSYS', 62: 'ETIME', 88: 'ENOTSOCK', 95: 'EOPNOTSUPP',
+  24: 'EMFILE', 32: 'EPIPE', 38: 'ENOSYS', 62: 'ETIME', 88: 'ENOTSOCK', 93: 'EPROTONOSUPPORT', 95: 'EOPNOTSUPP',
   97: 'EAFNOSUPPORT', 98: 'EADDRINUSE', 99: 'EADDRNOTAVAIL', 103: 'ECONNABORTED',
   104: 'ECONNRESET', 105: 'ENOBUFS', 107: 'ENOTCONN', 110: 'ETIMEDOUT', 111: 'ECONNREFUSED',
   114: 'EALREADY', 125: 'ECANCELED',

@@ -40,14 +40,25 @@ export const PURE_CQE_HELPERS = Object.freeze({
   cqeBufferId: (c: Cqe): number => ((c.flags & 1) !== 0 ? c.flags >>> 16 : -22),
 });
 
-/** What the addon exports beyond the WIT imports (negative results are -errno). */
+/**
+ * What the addon exports beyond the WIT imports (negative results are -errno).
+ * The module's exports are one guest; `newGuest()` makes another, whose rings,
+ * slabs and fds the first cannot touch (and the reverse).
+ */
 export interface NativeAddon extends Host {
+  newGuest(): NativeAddon;
+  /** This guest's fd goes into transit (no guest owns it) until `claimFd`. */
+  releaseFd(fd: number): number;
+  /** An fd in transit becomes this guest's. */
+  claimFd(fd: number): number;
   slabBuffer(slab: number): ArrayBuffer | number;
   pinSlab(buffer: ArrayBuffer): number;
   unpinSlab(slab: number): number;
   watch(ring: number, onReady: () => void, threaded: boolean): number;
   unwatch(ring: number, id: number): number;
   ownedFds(): number;
+  /** Fds owned by any guest in this process (all threads), or in transit between two. */
+  allOwnedFds(): number;
   /** Test introspection of a ring's in-flight accounting, or -EBADF. */
   ringInfo(ring: number): RingInfo | number;
 }
@@ -93,7 +104,7 @@ export function loadNativeAddon(): NativeAddon {
       throw nativeError(`cannot load the native helper ${path}: ${(e as Error).message}`);
     }
     const m = mod as Record<string, unknown>;
-    const missing = HOST_NAMES.filter((n) => typeof m[n] !== 'function');
+    const missing = [...HOST_NAMES, 'newGuest', 'releaseFd', 'claimFd', 'allOwnedFds'].filter((n) => typeof m[n] !== 'function');
     if (missing.length > 0) {
       throw nativeError(`the native helper ${path} is stale (no ${missing.join(', ')}): run \`make native\``);
     }
@@ -144,9 +155,9 @@ export function checkIoUring(): void {
   throw errnoError(ring, 'io_uring_setup', 'cannot create an io_uring');
 }
 
-/** The number of fds the guest owns in this process (all threads). */
+/** The number of fds all guests of this process own (all threads), plus those in transit. */
 export function ownedFds(): number {
-  return loadNativeAddon().ownedFds();
+  return loadNativeAddon().allOwnedFds();
 }
 
 function threadedWakeups(): boolean {
@@ -155,11 +166,12 @@ function threadedWakeups(): boolean {
 }
 
 /**
- * The native backend. Wake-ups use libuv's uv_poll on Node and a waiter
- * thread on Bun/Deno (or when ZERGLING_WATCH=thread).
+ * The native backend: a guest of its own, so one reactor's Wasm cannot reach
+ * another's rings, slabs or fds. Wake-ups use libuv's uv_poll on Node and a
+ * waiter thread on Bun/Deno (or when ZERGLING_WATCH=thread).
  */
 export function createNativeBackend(): Backend {
-  const a = loadNativeAddon();
+  const a = loadNativeAddon().newGuest();
   // The addon's own functions, unwrapped; only the pure helpers are JS.
   const host = Object.freeze({
     ...Object.fromEntries(HOST_NAMES.map((n) => [n, a[n]])),
@@ -195,6 +207,14 @@ export function createNativeBackend(): Backend {
     },
     ownedFds(): number {
       return a.ownedFds();
+    },
+    releaseFd(fd: number): void {
+      const r = a.releaseFd(fd);
+      if (r < 0) throw errnoError(r, 'releaseFd', `fd ${fd}`);
+    },
+    claimFd(fd: number): void {
+      const r = a.claimFd(fd);
+      if (r < 0) throw errnoError(r, 'claimFd', `fd ${fd}`);
     },
   };
 }

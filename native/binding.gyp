@@ -13,6 +13,7 @@
         "src/zl_bufring.cc",
         "src/zl_slab.cc",
         "src/zl_fd.cc",
+        "src/zl_guest.cc",
         "src/zl_socket.cc",
         "src/zl_wake.cc",
         "src/zl_affinity.cc"

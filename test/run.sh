@@ -2,7 +2,8 @@
 # Runs every test/**/*.test.ts in its own Node process (a native crash cannot
 # hide the other files' results), then prints one plain line CI reads:
 #   N passed, N failed
-# TEST_FILTER=regex narrows the files.
+# TEST_FILTER=regex narrows the files; TEST_LABEL prefixes the summary line
+# (make test-asan: "asan: N passed, N failed").
 set -u
 cd "$(dirname "$0")/.."
 export NO_COLOR=1
@@ -20,5 +21,5 @@ for f in "${files[@]}"; do
   printf '%-48s %3d passed %3d failed  (%ss)\n' "$f" "$pass" "$fail" "$(( $(date +%s) - start ))"
   if [ "$fail" -ne 0 ]; then bad+=("$f"); echo "$out" | tail -60; fi
 done
-echo "${passed} passed, ${failed} failed"
+echo "${TEST_LABEL:-}${passed} passed, ${failed} failed"
 [ "$failed" -eq 0 ] && [ "${#files[@]}" -gt 0 ]

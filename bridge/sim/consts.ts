@@ -84,3 +84,11 @@ export const IORING_ASYNC_CANCEL_ALL = 1 << 0;
 export const IORING_ASYNC_CANCEL_ANY = 1 << 2;
 
 export const MAX_SENDMSG_IOV = 64;
+
+// Least privilege (host.wit): the msg flags a guest may pass; other bits are -EINVAL.
+export const MSG_DONTWAIT = 0x40;
+export const MSG_MORE = 0x8000;
+export const ALLOWED_SEND_FLAGS = MSG_DONTWAIT | MSG_WAITALL | MSG_MORE | 0x4000 /* MSG_NOSIGNAL */;
+export const ALLOWED_RECV_FLAGS = MSG_DONTWAIT | MSG_WAITALL;
+export const O_ACCMODE = 3;
+export const EPROTONOSUPPORT = 93;

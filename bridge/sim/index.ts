@@ -4,7 +4,7 @@
 // replays exactly. See DIFFERENCES.md for where the model departs from Linux.
 import { errnoError } from '../backend.ts';
 import type { Backend, Host } from '../backend.ts';
-import { EBADF, EBUSY, EINVAL } from './consts.ts';
+import { EBADF, EBUSY, EEXIST, EINVAL } from './consts.ts';
 import { SimKernel } from './kernel.ts';
 import type { KernelOptions } from './kernel.ts';
 import { makeHost } from './host.ts';
@@ -105,6 +105,9 @@ export function createSimBackend(opts: SimOptions): SimBackend {
     },
     pinSlab(buffer: ArrayBuffer): number {
       if (buffer.byteLength === 0) throw errnoError(-EINVAL, 'pinSlab', 'empty buffer');
+      for (const sl of kernel.slabs.values()) {
+        if (sl.buffer === buffer) throw errnoError(-EEXIST, 'pinSlab', `already slab ${sl.handle}`);
+      }
       const h = kernel.addSlab(buffer, true);
       pinned.add(h);
       return h;
@@ -134,6 +137,14 @@ export function createSimBackend(opts: SimOptions): SimBackend {
     },
     now(): number {
       return world.now / 1e6;
+    },
+    releaseFd(fd: number): void {
+      const r = kernel.releaseFd(fd);
+      if (r < 0) throw errnoError(r, 'releaseFd', `fd ${fd}`);
+    },
+    claimFd(fd: number): void {
+      const r = kernel.claimFd(fd);
+      if (r < 0) throw errnoError(r, 'claimFd', `fd ${fd}`);
     },
     client(o?: ClientOptions): SimClient {
       return kernel.net.client(o);

@@ -127,8 +127,18 @@ export class Sock extends File implements Listener {
 
 type Opcode = 'nop' | 'accept' | 'recv' | 'send' | 'cancel';
 
+/** Turns a prepared SQE into a NOP that posts no CQE. */
+function silence(q: Sqe): void {
+  const ud = q.userData;
+  q.reset();
+  q.silent = true;
+  q.userData = ud;
+}
+
 class Sqe {
   opcode: Opcode = 'nop';
+  /** A NOP the host made of an SQE whose fd the guest gave up: posts no CQE (native: CQE_SKIP_SUCCESS). */
+  silent = false;
   userData = 0n;
   fd = -1;
   flags = 0;
@@ -141,6 +151,7 @@ class Sqe {
   reset(): void {
     this.opcode = 'nop';
     this.oneshot = false;
+    this.silent = false;
     this.fd = -1;
     this.flags = 0;
     this.bufGroup = 0;
@@ -182,6 +193,14 @@ interface PostedCqe {
   /** An accept's new fd: the guest owns it once it has read this CQE. */
   acceptFd?: number;
   read?: boolean;
+  /** Its request's in-flight record was dropped (when the guest first read or consumed it). */
+  settled?: boolean;
+}
+
+/** What a user_data value names in flight on one ring (native: zl_track.cc's OpEntry). */
+interface UdRecord {
+  total: number;
+  accepts: number;
 }
 
 interface BufSlot {
@@ -235,6 +254,8 @@ export class Ring {
   readonly overflow: PostedCqe[] = [];
   readonly taskWork: (() => void)[] = [];
   readonly ops = new Set<Op>();
+  /** Per user_data: operations flushed and whose final CQE the guest has not read or consumed yet. */
+  readonly udRecords = new Map<bigint, UdRecord>();
   readonly bufRings = new Map<number, BufRing>();
   readonly watchers = new Set<() => void>();
   wakeScheduled = false;
@@ -372,6 +393,8 @@ export class SimKernel {
   /** fd table: index = fd. */
   private readonly fds: (File | undefined)[] = [];
   private readonly owned = new Set<number>();
+  /** Released by releaseFd, not yet claimed: no guest's. */
+  private readonly transit = new Set<number>();
   readonly rings = new Map<number, Ring>();
   readonly bufRings = new Map<number, BufRing>();
   readonly slabs = new Map<number, Slab>();
@@ -558,7 +581,7 @@ export class SimKernel {
       s.state = 'connected';
       s.local = { ...ep.local };
       s.nodelay = false;
-      s.fdFlags = (op.flags & C.SOCK_CLOEXEC) !== 0 ? C.FD_CLOEXEC : 0;
+      s.fdFlags = C.FD_CLOEXEC; // the host always adds SOCK_CLOEXEC
       s.flFlags = C.O_RDWR | ((op.flags & C.SOCK_NONBLOCK) !== 0 ? C.O_NONBLOCK : 0);
       s.ep = ep;
       ep.owner = s;
@@ -716,6 +739,41 @@ export class SimKernel {
     ring.postFinal(t.userData, -C.ECANCELED, 0);
   }
 
+  /**
+   * The native flush rules: an SQE naming an fd the guest no longer owns
+   * becomes a silent NOP; one that would give a user_data value both an accept
+   * and another kind of operation refuses the whole flush (-EINVAL, nothing
+   * recorded). Otherwise every SQE with a live handle is recorded in flight.
+   */
+  private flushCheck(ring: Ring): number {
+    const fresh = ring.sq.filter((q) => this.sqes.has(q.handle));
+    for (const q of fresh) {
+      if (q.opcode !== 'nop' && q.opcode !== 'cancel' && !this.owned.has(q.fd)) silence(q);
+    }
+    const add = new Map<bigint, UdRecord>();
+    for (const q of fresh) {
+      if (q.silent) continue;
+      const accept = q.opcode === 'accept';
+      const base = ring.udRecords.get(q.userData);
+      const e = add.get(q.userData) ?? { total: 0, accepts: 0 };
+      const total = (base?.total ?? 0) + e.total;
+      const accepts = (base?.accepts ?? 0) + e.accepts;
+      if (total > 0 && (accepts > 0) !== accept) return -C.EINVAL;
+      e.total++;
+      if (accept) e.accepts++;
+      add.set(q.userData, e);
+    }
+    for (const [ud, e] of add) {
+      const base = ring.udRecords.get(ud);
+      if (base === undefined) ring.udRecords.set(ud, e);
+      else {
+        base.total += e.total;
+        base.accepts += e.accepts;
+      }
+    }
+    return 0;
+  }
+
   /** Takes up to `n` SQEs from the SQ and issues them in order. */
   private submitN(ring: Ring, n: number): number {
     // "A handle is valid until the next submit on its ring": every handle of the ring is spent now
@@ -728,7 +786,7 @@ export class SimKernel {
 
   private issue(ring: Ring, s: Sqe): void {
     if (s.opcode === 'nop') {
-      ring.postFinal(s.userData, 0, 0);
+      if (!s.silent) ring.postFinal(s.userData, 0, 0);
       return;
     }
     let sock: Sock | undefined;
@@ -847,6 +905,8 @@ export class SimKernel {
   submit(ring: number): number {
     const r = this.rings.get(ring);
     if (r === undefined) return -C.EBADF;
+    const refused = this.flushCheck(r);
+    if (refused < 0) return refused;
     const n = this.submitN(r, r.sq.length);
     // liburing's io_uring_submit enters with GETEVENTS when the CQ overflow flag is up
     if (r.overflow.length > 0) r.getEvents();
@@ -856,6 +916,8 @@ export class SimKernel {
   submitAndWait(ring: number, waitNr: number): number {
     const r = this.rings.get(ring);
     if (r === undefined) return -C.EBADF;
+    const refused = this.flushCheck(r);
+    if (refused < 0) return refused;
     const n = this.submitN(r, r.sq.length);
     if (waitNr > 0 || r.overflow.length > 0) {
       r.getEvents();
@@ -869,6 +931,8 @@ export class SimKernel {
     if (r === undefined) return -C.EBADF;
     const t = tsNanos(ts);
     if (t < 0) return -C.EINVAL;
+    const refused = this.flushCheck(r);
+    if (refused < 0) return refused;
     const n = this.submitN(r, r.sq.length);
     r.getEvents();
     if (waitNr === 0) return n;
@@ -885,6 +949,8 @@ export class SimKernel {
       t = tsNanos(ts);
       if (t < 0) return -C.EINVAL;
     }
+    const refused = this.flushCheck(r);
+    if (refused < 0) return refused;
     const n = this.submitN(r, Math.min(toSubmit, r.sq.length));
     if ((flags & C.IORING_ENTER_GETEVENTS) === 0) return n;
     r.getEvents();
@@ -900,10 +966,22 @@ export class SimKernel {
   private head(r: Ring): Cqe {
     const c = r.cqAt(0);
     this.markRead(c);
+    this.settle(r, c);
     return { userData: c.ud, res: c.res, flags: c.flags };
   }
 
   /** The guest saw this CQE: an accepted fd in it becomes the guest's. */
+  /** A final CQE reached the guest: its user_data record drops it (native: zl_process_cqes). */
+  private settle(r: Ring, c: PostedCqe): void {
+    if (c.settled === true || (c.flags & C.IORING_CQE_F_MORE) !== 0) return;
+    c.settled = true;
+    const e = r.udRecords.get(c.ud);
+    if (e === undefined) return;
+    e.total--;
+    if (e.accepts > 0) e.accepts--;
+    if (e.total === 0) r.udRecords.delete(c.ud);
+  }
+
   private markRead(c: PostedCqe): void {
     if (c.read === true) return;
     c.read = true;
@@ -957,6 +1035,7 @@ export class SimKernel {
       dv.setInt32(i * 16 + 8, c.res, true);
       dv.setUint32(i * 16 + 12, c.flags, true);
       this.markRead(c);
+      this.settle(r, c);
     }
     return out;
   }
@@ -969,7 +1048,10 @@ export class SimKernel {
     const r = this.rings.get(ring);
     if (r === undefined) return -C.EBADF;
     if (count > r.cqCount) return -C.EINVAL;
-    for (let i = 0; i < count; i++) this.dropUnread(r.cqAt(i));
+    for (let i = 0; i < count; i++) {
+      this.dropUnread(r.cqAt(i));
+      this.settle(r, r.cqAt(i));
+    }
     r.consume(count);
     return 0;
   }
@@ -1002,7 +1084,7 @@ export class SimKernel {
     const s = this.sqe(sqe);
     if (s === undefined) return -C.EBADF;
     if (!this.owned.has(fd)) return -C.EBADF;
-    if (bufGroup > 0xffff) return -C.EINVAL;
+    if (bufGroup > 0xffff || (flags & ~C.ALLOWED_RECV_FLAGS) !== 0) return -C.EINVAL;
     s.reset();
     s.opcode = 'recv';
     s.fd = fd;
@@ -1021,6 +1103,7 @@ export class SimKernel {
     const s = this.sqe(sqe);
     if (s === undefined) return -C.EBADF;
     if (!this.owned.has(fd)) return -C.EBADF;
+    if ((flags & ~C.ALLOWED_SEND_FLAGS) !== 0) return -C.EINVAL;
     const e = this.slabRange(slab, offset, len);
     if (e < 0) return e;
     s.reset();
@@ -1036,6 +1119,7 @@ export class SimKernel {
     if (s === undefined) return -C.EBADF;
     if (!this.owned.has(fd)) return -C.EBADF;
     if (iov.length > C.MAX_SENDMSG_IOV) return -C.EINVAL;
+    if ((flags & ~C.ALLOWED_SEND_FLAGS) !== 0) return -C.EINVAL;
     for (const r of iov) {
       const e = this.slabRange(r.slab, r.offset, r.len);
       if (e < 0) return e;
@@ -1103,6 +1187,8 @@ export class SimKernel {
     if (b === undefined) return -C.EBADF;
     const e = this.slabRange(slab, offset, len);
     if (e < 0) return e;
+    // the kernel writes into provided buffers: pinned (lent) memory never, as natively
+    if (this.slabs.get(slab)!.pinned) return -C.EINVAL;
     // a zero-length buffer reads as EOF: refused, as by the native backend
     if (len === 0 || bid >= b.entries || mask !== b.mask || idx >= b.entries) return -C.EINVAL;
     const at = (b.tail + idx) & b.mask;
@@ -1191,9 +1277,9 @@ export class SimKernel {
     if (domain !== C.AF_INET && domain !== C.AF_INET6) return -C.EAFNOSUPPORT;
     if ((type & ~(C.SOCK_NONBLOCK | C.SOCK_CLOEXEC | 0xf)) !== 0) return -C.EINVAL;
     if ((type & 0xf) !== C.SOCK_STREAM) return -C.EINVAL;
-    if (protocol !== 0 && protocol !== C.IPPROTO_TCP) return -C.EINVAL;
+    if (protocol !== 0 && protocol !== C.IPPROTO_TCP) return -C.EPROTONOSUPPORT;
     const s = new Sock(this, domain);
-    s.fdFlags = (type & C.SOCK_CLOEXEC) !== 0 ? C.FD_CLOEXEC : 0;
+    s.fdFlags = C.FD_CLOEXEC; // the host always adds SOCK_CLOEXEC
     s.flFlags = C.O_RDWR | ((type & C.SOCK_NONBLOCK) !== 0 ? C.O_NONBLOCK : 0);
     const fd = this.install(s, true);
     if (fd < 0) return fd;
@@ -1316,6 +1402,8 @@ export class SimKernel {
       this.counters.badFdCloses++;
       return -C.EBADF;
     }
+    const busy = this.forgetFd(fd);
+    if (busy < 0) return busy;
     const f = this.fds[fd];
     if (f instanceof Sock) f.closeCount++;
     if (this.world.tracing) this.world.trace.note(`close fd ${fd}${f instanceof Sock && f.ep !== undefined ? ` (client ${f.ep.clientId}, ${f.refs - 1} request ref(s) keep it alive)` : ''}`);
@@ -1323,19 +1411,53 @@ export class SimKernel {
     return 0;
   }
 
+  /**
+   * fd stops being the guest's: its prepared SQEs become silent NOPs, unless
+   * one already flushed (handle spent, not yet consumed by a short enter)
+   * names it: then -EBUSY and nothing changes (native: zl_ring_forget_fd).
+   */
+  private forgetFd(fd: number): number {
+    const names = (q: Sqe): boolean => q.opcode !== 'nop' && q.opcode !== 'cancel' && q.fd === fd;
+    for (const r of this.rings.values()) {
+      for (const q of r.sq) if (!this.sqes.has(q.handle) && names(q)) return -C.EBUSY;
+    }
+    for (const r of this.rings.values()) for (const q of r.sq) if (names(q)) silence(q);
+    return 0;
+  }
+
+  /** Backend.releaseFd: the guest's fd leaves it (into transit). */
+  releaseFd(fd: number): number {
+    if (!this.owned.has(fd)) return -C.EBADF;
+    const busy = this.forgetFd(fd);
+    if (busy < 0) return busy;
+    this.owned.delete(fd);
+    this.transit.add(fd);
+    return 0;
+  }
+
+  /** Backend.claimFd: an fd in transit becomes the guest's again. */
+  claimFd(fd: number): number {
+    if (!this.transit.delete(fd)) return -C.EBADF;
+    this.owned.add(fd);
+    return 0;
+  }
+
   fcntl(fd: number, cmd: number, arg: bigint): number {
     const s = this.guestSock(fd);
     if (s === undefined) return -C.EBADF;
-    const a = Number(BigInt.asIntN(32, arg));
+    if (arg < -0x80000000n || arg > 0x7fffffffn) return -C.EINVAL;
+    const a = Number(arg);
     switch (cmd) {
       case C.F_GETFD:
         return s.fdFlags;
       case C.F_SETFD:
-        s.fdFlags = a & C.FD_CLOEXEC;
+        if ((a & ~C.FD_CLOEXEC) !== 0) return -C.EINVAL;
+        if ((a & C.FD_CLOEXEC) === 0) return -C.EPERM; // close-on-exec stays
         return 0;
       case C.F_GETFL:
         return s.flFlags;
       case C.F_SETFL:
+        if ((a & ~(C.O_NONBLOCK | C.O_ACCMODE)) !== 0) return -C.EINVAL;
         s.flFlags = (s.flFlags & ~C.O_NONBLOCK) | (a & C.O_NONBLOCK);
         return 0;
       default:

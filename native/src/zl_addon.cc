@@ -1,8 +1,10 @@
 // zl_addon.cc — module registration. Every export is a plain Node-API
-// function whose `data` is this env's ZlEnv, so a call costs one
-// napi_get_cb_info and no allocation, and the exports object can be handed
-// to the component as its `host` imports unchanged.
+// function whose `data` is its Guest, so a call costs one napi_get_cb_info
+// and no allocation, and an exports object can be handed to the component as
+// its `host` imports unchanged. The module's exports are the env's first
+// guest; newGuest() makes more.
 #include "zl_exports.h"
+#include "zl_guest.h"
 #include "zl_ring.h"
 #include "zl_slab.h"
 
@@ -66,7 +68,11 @@ const Export kExports[] = {
     {"watch", zl_watch},
     {"unwatch", zl_unwatch},
     {"ownedFds", zl_owned_fds},
+    {"allOwnedFds", zl_all_owned_fds},
     {"ringInfo", zl_ring_info},
+    {"newGuest", zl_new_guest},
+    {"releaseFd", zl_release_fd},
+    {"claimFd", zl_claim_fd},
 };
 
 // The env is going away (worker exit): release every ring and slab while
@@ -77,15 +83,37 @@ void env_cleanup(void* arg) {
     napi_env env = E->env;
     napi_handle_scope scope;
     napi_open_handle_scope(env, &scope);
-    for (Ring* r : E->rings.items)
-        if (r != nullptr) zl_ring_teardown(env, E, r);
+    for (Ring* r : E->rings.items) {
+        if (r == nullptr) continue;
+        Guest* owner = nullptr;
+        for (Guest* G : E->guests)
+            if (G->id == r->guest) owner = G;
+        ZL_ASSERT(owner != nullptr);  // rings are made by this env's guests
+        zl_ring_teardown(env, owner, r);
+    }
     zl_slabs_teardown(env, E);
+    for (Guest* G : E->guests) zl_guest_teardown(G);
     if (E->pool != nullptr) napi_delete_reference(env, E->pool);
     napi_delete_reference(env, E->empty_u8);
     napi_close_handle_scope(env, scope);
 }
 
-void env_free(napi_env, void* data, void*) { delete static_cast<ZlEnv*>(data); }
+}  // namespace
+
+void zl_guest_define(napi_env env, Guest* G, napi_value target) {
+    for (const Export& x : kExports) {
+        napi_value fn;
+        napi_create_function(env, x.name, NAPI_AUTO_LENGTH, x.fn, G, &fn);
+        napi_set_named_property(env, target, x.name, fn);
+    }
+}
+
+namespace {
+void env_free(napi_env, void* data, void*) {
+    ZlEnv* E = static_cast<ZlEnv*>(data);
+    for (Guest* G : E->guests) delete G;
+    delete E;
+}
 
 napi_value init(napi_env env, napi_value exports) {
     ZlEnv* E = new ZlEnv();
@@ -96,11 +124,7 @@ napi_value init(napi_env env, napi_value exports) {
     napi_create_typedarray(env, napi_uint8_array, 0, ab, 0, &u8);
     napi_create_reference(env, u8, 1, &E->empty_u8);
 
-    for (const Export& x : kExports) {
-        napi_value fn;
-        napi_create_function(env, x.name, NAPI_AUTO_LENGTH, x.fn, E, &fn);
-        napi_set_named_property(env, exports, x.name, fn);
-    }
+    zl_guest_define(env, zl_guest_create(E), exports);
     napi_set_instance_data(env, E, env_free, nullptr);
     napi_add_env_cleanup_hook(env, env_cleanup, E);
     return exports;

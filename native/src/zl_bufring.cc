@@ -22,7 +22,10 @@ void zl_bufring_free(ZlEnv* E, BufRing* b, bool unregister, bool keep_slabs) {
     if (unregister) io_uring_unregister_buf_ring(&b->ring->ring, b->bgid);
     munmap(b->br, b->maplen);
     if (!keep_slabs)
-        for (Slab* s : b->slabs) s->br_refs--;
+        for (Slab* s : b->slabs) {
+            ZL_ASSERT(s->br_refs > 0);  // taken by buf-ring-add
+            s->br_refs--;
+        }
     E->bufrings.remove(b);
     delete b;
 }
@@ -33,7 +36,7 @@ napi_value zl_setup_buf_ring(napi_env env, napi_callback_info info) {
     ZL_U32(1, entries);
     ZL_U32(2, bgid);
     ZL_U32(3, flags);
-    Ring* r = zl_ring(E, h);
+    Ring* r = zl_ring(G, h);
     if (r == nullptr) return zl_err(env, EBADF);
     if (entries == 0 || entries > MAX_ENTRIES || (entries & (entries - 1)) != 0 || bgid > 0xffff ||
         (flags & ~PBUF_RING_INC) != 0)
@@ -60,6 +63,7 @@ napi_value zl_setup_buf_ring(napi_env env, napi_callback_info info) {
         return zl_int(env, ret);
     }
     BufRing* b = new BufRing();
+    b->guest = G->id;
     b->ring = r;
     b->br = br;
     b->maplen = len;
@@ -67,17 +71,21 @@ napi_value zl_setup_buf_ring(napi_env env, napi_callback_info info) {
     b->bgid = static_cast<uint16_t>(bgid);
     b->written.assign(entries, NEVER);
     r->bufrings.push_back(b);
-    return zl_int(env, E->bufrings.add(b));
+    int32_t bh = E->bufrings.add(b);
+    ZL_ASSERT(bh > 0);  // capacity checked above
+    return zl_int(env, bh);
 }
 
 napi_value zl_free_buf_ring(napi_env env, napi_callback_info info) {
     ZL_ARGS(2);
     ZL_U32(0, h);
     ZL_U32(1, bh);
-    Ring* r = zl_ring(E, h);
-    BufRing* b = E->bufrings.get(bh);
+    Ring* r = zl_ring(G, h);
+    BufRing* b = zl_get(E->bufrings, G, bh);
     if (r == nullptr || b == nullptr || b->ring != r) return zl_err(env, EBADF);
-    r->bufrings.erase(std::find(r->bufrings.begin(), r->bufrings.end(), b));
+    auto it = std::find(r->bufrings.begin(), r->bufrings.end(), b);
+    ZL_ASSERT(it != r->bufrings.end());  // pushed by setup-buf-ring
+    r->bufrings.erase(it);
     zl_bufring_free(E, b, true);
     return zl_int(env, 0);
 }
@@ -91,11 +99,15 @@ napi_value zl_buf_ring_add(napi_env env, napi_callback_info info) {
     ZL_U32(4, bid);
     ZL_U32(5, mask);
     ZL_U32(6, idx);
-    BufRing* b = E->bufrings.get(bh);
+    BufRing* b = zl_get(E->bufrings, G, bh);
     if (b == nullptr) return zl_err(env, EBADF);
     Slab* s;
-    int bad = zl_slab_range(env, E, slab, off, len, &s);
+    int bad = zl_slab_range(env, G, slab, off, len, &s);
     if (bad) return zl_int(env, bad);
+    // The kernel writes into provided buffers: only memory the helper owns
+    // (an mmap slab) may be one; a pinned ArrayBuffer could be transferred
+    // and freed under it.
+    if (s->map == nullptr) return zl_err(env, EINVAL);
     // A zero-length provided buffer reads as EOF (and can spin the kernel's
     // incremental consumption): refuse it.
     if (len == 0 || bid >= b->entries || mask != b->entries - 1 || idx >= b->entries)
@@ -108,6 +120,7 @@ napi_value zl_buf_ring_add(napi_env env, napi_callback_info info) {
             std::swap(*std::find(b->slabs.begin(), b->slabs.end(), s), b->slabs.back());
         }
     }
+    ZL_ASSERT(b->ring->guest == G->id && s->guest == G->id);
     io_uring_buf_ring_add(b->br, s->base + off, len, static_cast<uint16_t>(bid),
                           static_cast<int>(mask), static_cast<int>(idx));
     b->written[(b->tail + idx) & mask] = b->tail + idx;
@@ -118,7 +131,7 @@ napi_value zl_buf_ring_advance(napi_env env, napi_callback_info info) {
     ZL_ARGS(2);
     ZL_U32(0, bh);
     ZL_U32(1, count);
-    BufRing* b = E->bufrings.get(bh);
+    BufRing* b = zl_get(E->bufrings, G, bh);
     if (b == nullptr) return zl_err(env, EBADF);
     if (count > b->entries) return zl_err(env, EINVAL);
     // Only entries written since the last advance may be published.

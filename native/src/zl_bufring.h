@@ -7,6 +7,7 @@
 
 struct BufRing {
     uint32_t handle = 0, idx = 0;
+    uint32_t guest = 0;
     Ring* ring = nullptr;
     struct io_uring_buf_ring* br = nullptr;
     size_t maplen = 0;

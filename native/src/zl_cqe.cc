@@ -19,13 +19,13 @@ int zl_timespec(napi_env env, napi_value v, struct __kernel_timespec* ts, bool* 
 
 namespace {
 // A liburing wait, then a copy of the head CQE (not consumed).
-napi_value wait_result(napi_env env, ZlEnv* E, Ring* r, uint32_t h0, int ret,
+napi_value wait_result(napi_env env, const Guest* G, Ring* r, uint32_t h0, int ret,
                        struct io_uring_cqe* cqe) {
-    zl_after_flush(r, h0);
+    zl_after_wait(r, h0);
     if (ret == 0 && cqe == nullptr) ret = -EAGAIN;
     if (ret < 0) return zl_cqe_result(env, ret, 0, 0, 0);
     struct io_uring_cqe c = *cqe;
-    zl_process_cqes(E, r, *r->ring.cq.khead + 1, true);  // the guest reads the head
+    zl_process_cqes(G, r, *r->ring.cq.khead + 1, true);  // the guest reads the head
     return zl_cqe_result(env, 0, c.user_data, c.res, c.flags);
 }
 
@@ -67,49 +67,49 @@ bool cqe_arg(napi_env env, napi_value v, uint32_t* flags) {
 napi_value zl_wait_cqe(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
     ZL_U32(0, h);
-    Ring* r = zl_ring(E, h);
+    Ring* r = zl_ring(G, h);
     if (r == nullptr) return bad_ring(env);
     uint32_t h0 = r->ring.sq.sqe_head;
     struct io_uring_cqe* cqe = nullptr;
     int ret = io_uring_wait_cqe(&r->ring, &cqe);
-    return wait_result(env, E, r, h0, ret, cqe);
+    return wait_result(env, G, r, h0, ret, cqe);
 }
 
 namespace {
 // wait-cqe-timeout is wait-cqes with wait-nr 1 (as in liburing): one body.
-napi_value wait_timed(napi_env env, ZlEnv* E, uint32_t h, uint32_t wait_nr, napi_value ts_arg) {
+napi_value wait_timed(napi_env env, const Guest* G, uint32_t h, uint32_t wait_nr, napi_value ts_arg) {
     struct __kernel_timespec ts;
     bool threw = false;
     int bad = zl_timespec(env, ts_arg, &ts, &threw);
     if (threw) return nullptr;
-    Ring* r = zl_ring(E, h);
+    Ring* r = zl_ring(G, h);
     if (r == nullptr) return bad_ring(env);
     if (bad) return zl_cqe_result(env, bad, 0, 0, 0);
     uint32_t h0 = r->ring.sq.sqe_head;
     struct io_uring_cqe* cqe = nullptr;
     int ret = io_uring_wait_cqes(&r->ring, &cqe, wait_nr, &ts, nullptr);
-    return wait_result(env, E, r, h0, ret, cqe);
+    return wait_result(env, G, r, h0, ret, cqe);
 }
 }  // namespace
 
 napi_value zl_wait_cqe_timeout(napi_env env, napi_callback_info info) {
     ZL_ARGS(2);
     ZL_U32(0, h);
-    return wait_timed(env, E, h, 1, argv[1]);
+    return wait_timed(env, G, h, 1, argv[1]);
 }
 
 napi_value zl_wait_cqes(napi_env env, napi_callback_info info) {
     ZL_ARGS(3);
     ZL_U32(0, h);
     ZL_U32(1, wait_nr);
-    return wait_timed(env, E, h, wait_nr, argv[2]);
+    return wait_timed(env, G, h, wait_nr, argv[2]);
 }
 
 napi_value zl_peek_batch_cqe(napi_env env, napi_callback_info info) {
     ZL_ARGS(2);
     ZL_U32(0, h);
     ZL_U32(1, max);
-    Ring* r = zl_ring(E, h);
+    Ring* r = zl_ring(G, h);
     uint32_t n = 0;
     if (r != nullptr && max != 0) {
         n = io_uring_cq_ready(&r->ring);
@@ -145,18 +145,18 @@ napi_value zl_peek_batch_cqe(napi_env env, napi_callback_info info) {
     if (n1 > n) n1 = n;
     memcpy(data, &r->ring.cq.cqes[first], static_cast<size_t>(n1) * 16);
     if (n1 < n) memcpy(data + n1 * 16, &r->ring.cq.cqes[0], (n - n1) * 16);
-    zl_process_cqes(E, r, head + n, true);
+    zl_process_cqes(G, r, head + n, true);
     napi_create_typedarray(env, napi_uint8_array, static_cast<size_t>(n) * 16, ab, offset, &out);
     return out;
 }
 
 namespace {
-int32_t advance(ZlEnv* E, Ring* r, uint32_t count) {
+int32_t advance(const Guest* G, Ring* r, uint32_t count) {
     uint32_t ready = io_uring_cq_ready(&r->ring);
     if (count > ready) return -EINVAL;
     // CQEs consumed without being read: account them (and close accepted fds
     // the guest never learned).
-    zl_process_cqes(E, r, *r->ring.cq.khead + count, false);
+    zl_process_cqes(G, r, *r->ring.cq.khead + count, false);
     io_uring_cq_advance(&r->ring, count);
     return 0;
 }
@@ -165,24 +165,24 @@ int32_t advance(ZlEnv* E, Ring* r, uint32_t count) {
 napi_value zl_cqe_seen(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
     ZL_U32(0, h);
-    Ring* r = zl_ring(E, h);
+    Ring* r = zl_ring(G, h);
     if (r == nullptr) return zl_err(env, EBADF);
-    return zl_int(env, advance(E, r, 1));
+    return zl_int(env, advance(G, r, 1));
 }
 
 napi_value zl_cq_advance(napi_env env, napi_callback_info info) {
     ZL_ARGS(2);
     ZL_U32(0, h);
     ZL_U32(1, count);
-    Ring* r = zl_ring(E, h);
+    Ring* r = zl_ring(G, h);
     if (r == nullptr) return zl_err(env, EBADF);
-    return zl_int(env, advance(E, r, count));
+    return zl_int(env, advance(G, r, count));
 }
 
 napi_value zl_cq_ready(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
     ZL_U32(0, h);
-    Ring* r = zl_ring(E, h);
+    Ring* r = zl_ring(G, h);
     if (r == nullptr) return zl_err(env, EBADF);
     return zl_int(env, static_cast<int32_t>(io_uring_cq_ready(&r->ring)));
 }

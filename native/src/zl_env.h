@@ -9,6 +9,8 @@
 #include <deque>
 #include <vector>
 
+#include "zl_assert.h"
+
 struct Ring;
 struct Slab;
 struct BufRing;
@@ -27,7 +29,9 @@ struct Table {
         uint32_t i = h & (CAP - 1);
         if (i >= items.size()) return nullptr;
         T* t = items[i];
-        return (t != nullptr && t->handle == h) ? t : nullptr;
+        if (t == nullptr || t->handle != h) return nullptr;
+        ZL_ASSERT(t->idx == i);  // written by add()
+        return t;
     }
     // Returns the handle, or -1 when the table is full.
     int32_t add(T* t) {
@@ -43,12 +47,14 @@ struct Table {
         }
         uint32_t g = gens[i] % GEN_MAX + 1;
         gens[i] = g;
+        ZL_ASSERT(items[i] == nullptr);  // a free slot holds nothing
         t->idx = i;
         t->handle = (g << BITS) | i;
         items[i] = t;
         return static_cast<int32_t>(t->handle);
     }
     void remove(T* t) {
+        ZL_ASSERT(t->idx < items.size() && items[t->idx] == t);
         items[t->idx] = nullptr;
         free_.push_back(t->idx);  // FIFO reuse: a slot comes back as late as possible
     }
@@ -58,8 +64,20 @@ struct Table {
 constexpr unsigned RING_BITS = 6;
 constexpr uint32_t MAX_RINGS = 1u << RING_BITS;
 
+struct ZlEnv;
+
+// A guest: one set of host functions handed to one Wasm instance (one
+// backend). Rings, buffer rings, slabs and fds belong to the guest that made
+// them; another guest's handle or fd is -EBADF, even on the same thread.
+// Guests live as long as their env: the exported functions point at them.
+struct Guest {
+    uint32_t id = 0;  // process-unique, never reused (the owner tag of its fds)
+    ZlEnv* E = nullptr;
+};
+
 struct ZlEnv {
     napi_env env = nullptr;
+    std::vector<Guest*> guests;  // [0] is the module's own exports
     Table<Ring, RING_BITS> rings;
     Table<BufRing, 12> bufrings;
     Table<Slab, 16> slabs;
@@ -81,8 +99,15 @@ struct ZlEnv {
     napi_value argv[(N) > 0 ? (N) : 1];                                         \
     void* zl_data_ = nullptr;                                                   \
     napi_get_cb_info(env, info, &argc, argv, nullptr, &zl_data_);               \
-    ZlEnv* E = static_cast<ZlEnv*>(zl_data_);                                   \
-    (void)E
+    Guest* G = static_cast<Guest*>(zl_data_);                                   \
+    ZlEnv* E = G->E;                                                            \
+    (void)E, (void)G
+// Objects of a table that belong to guest G (nullptr otherwise).
+template <class T, unsigned BITS>
+inline T* zl_get(const Table<T, BITS>& t, const Guest* G, uint32_t h) {
+    T* x = t.get(h);
+    return (x != nullptr && x->guest == G->id) ? x : nullptr;
+}
 
 napi_value zl_type_error(napi_env env, const char* what);
 

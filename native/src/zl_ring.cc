@@ -21,7 +21,8 @@ void free_ring_memory(Ring* r) {
     delete r;
 }
 
-int32_t create(ZlEnv* E, uint32_t entries, uint32_t flags, int32_t cpu, uint32_t idle_ms) {
+int32_t create(const Guest* G, uint32_t entries, uint32_t flags, int32_t cpu, uint32_t idle_ms) {
+    ZlEnv* E = G->E;
     if (flags & ~ALLOWED_SETUP) return -EINVAL;
     if ((flags & IORING_SETUP_SQ_AFF) && (!(flags & IORING_SETUP_SQPOLL) || cpu < 0)) return -EINVAL;
     if (E->rings.items.size() >= MAX_RINGS && E->rings.free_.empty()) return -EMFILE;
@@ -43,6 +44,14 @@ int32_t create(ZlEnv* E, uint32_t entries, uint32_t flags, int32_t cpu, uint32_t
         delete r;
         return ret;
     }
+    // The sandbox relies on both: waits that never flush the SQ (EXT_ARG:
+    // liburing needs no timeout SQE of its own), and NOPs that post no CQE
+    // (what a refused SQE becomes). Linux 5.17 has both.
+    if ((p.features & (IORING_FEAT_EXT_ARG | IORING_FEAT_CQE_SKIP)) != (IORING_FEAT_EXT_ARG | IORING_FEAT_CQE_SKIP)) {
+        io_uring_queue_exit(&r->ring);
+        delete r;
+        return -EOPNOTSUPP;
+    }
     r->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     ret = r->evfd < 0 ? -errno : io_uring_register_eventfd(&r->ring, r->evfd);
     if (ret < 0) {
@@ -62,11 +71,14 @@ int32_t create(ZlEnv* E, uint32_t entries, uint32_t flags, int32_t cpu, uint32_t
     r->epoch = E->epoch_seed;
     E->epoch_seed += 0x9E3779B9u;
     r->msgs.assign(r->ring.sq.ring_entries, nullptr);
-    return E->rings.add(r);  // cannot fail: capacity checked above
+    r->guest = G->id;
+    int32_t h = E->rings.add(r);
+    ZL_ASSERT(h > 0);  // capacity checked above
+    return h;
 }
 }  // namespace
 
-Ring* zl_ring(ZlEnv* E, uint32_t handle) { return E->rings.get(handle); }
+Ring* zl_ring(const Guest* G, uint32_t handle) { return zl_get(G->E->rings, G, handle); }
 
 namespace {
 // SQEs flushed to the SQ but not consumed by the kernel (an enter with a
@@ -86,12 +98,12 @@ void settle_sq(Ring* r) {
 }
 // Accounts and consumes every CQE; waits up to `wait_ms` per empty poll while
 // operations are still in flight.
-void reap_all(ZlEnv* E, Ring* r, int wait_ms) {
+void reap_all(const Guest* G, Ring* r, int wait_ms) {
     for (int i = 0; i < 4096; i++) {
         io_uring_get_events(&r->ring);
         uint32_t ready = io_uring_cq_ready(&r->ring);
         if (ready != 0) {
-            zl_process_cqes(E, r, *r->ring.cq.khead + ready, false);
+            zl_process_cqes(G, r, *r->ring.cq.khead + ready, false);
             io_uring_cq_advance(&r->ring, ready);
             continue;
         }
@@ -104,7 +116,10 @@ void reap_all(ZlEnv* E, Ring* r, int wait_ms) {
 }
 }  // namespace
 
-void zl_ring_teardown(napi_env env, ZlEnv* E, Ring* r) {
+void zl_ring_teardown(napi_env env, const Guest* G, Ring* r) {
+    ZlEnv* E = G->E;
+    ZL_ASSERT(r->guest == G->id);
+    r->tearing = true;
     zl_unwatch_ring(env, r);
     settle_sq(r);
     // Cancel everything in flight, so no request still reads or writes a slab
@@ -119,10 +134,11 @@ void zl_ring_teardown(napi_env env, ZlEnv* E, Ring* r) {
         reg.flags = IORING_ASYNC_CANCEL_ANY;
         reg.timeout.tv_nsec = 50 * 1000 * 1000;
         io_uring_register_sync_cancel(&r->ring, &reg);
-        reap_all(E, r, round == 0 ? 0 : 10);
+        reap_all(G, r, round == 0 ? 0 : 10);
     }
-    reap_all(E, r, 0);  // DEFER_TASKRUN: only visible after GETEVENTS
+    reap_all(G, r, 0);  // DEFER_TASKRUN: only visible after GETEVENTS
     bool quiet = r->live == 0;
+    ZL_ASSERT(!quiet || r->ops.size() == 0);  // live counts exactly the records
     io_uring_queue_exit(&r->ring);
     close(r->evfd);
     // A request that could not be cancelled may still use quarantined memory
@@ -138,7 +154,7 @@ void zl_ring_teardown(napi_env env, ZlEnv* E, Ring* r) {
 napi_value zl_create_ring(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
     ZL_U32(0, entries);
-    return zl_int(env, create(E, entries, 0, -1, 0));
+    return zl_int(env, create(G, entries, 0, -1, 0));
 }
 
 napi_value zl_create_ring_ex(napi_env env, napi_callback_info info) {
@@ -147,22 +163,22 @@ napi_value zl_create_ring_ex(napi_env env, napi_callback_info info) {
     ZL_U32(1, flags);
     ZL_I32(2, cpu);
     ZL_U32(3, idle_ms);
-    return zl_int(env, create(E, entries, flags, cpu, idle_ms));
+    return zl_int(env, create(G, entries, flags, cpu, idle_ms));
 }
 
 napi_value zl_destroy_ring(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
     ZL_U32(0, h);
-    Ring* r = zl_ring(E, h);
+    Ring* r = zl_ring(G, h);
     if (r == nullptr) return zl_err(env, EBADF);
-    zl_ring_teardown(env, E, r);
+    zl_ring_teardown(env, G, r);
     return zl_int(env, 0);
 }
 
 napi_value zl_get_ring_flags(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
     ZL_U32(0, h);
-    Ring* r = zl_ring(E, h);
+    Ring* r = zl_ring(G, h);
     napi_value v;
     napi_create_bigint_int64(env, r ? static_cast<int64_t>(r->ring.flags) : -EBADF, &v);
     return v;

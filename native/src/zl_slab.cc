@@ -2,6 +2,9 @@
 // pinSlab, unpinSlab (Backend). Memory the kernel may still touch is never
 // released: a slab in a buffer ring or pinned is -EBUSY; a slab a send may
 // still read is quarantined on that ring until the ring is idle or destroyed.
+// The kernel only ever writes into mmap slabs (buffer rings refuse pinned
+// ones), because the helper cannot hold a JS ArrayBuffer's backing store
+// against a transfer: a pinned buffer is only ever read, by sends.
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -16,9 +19,10 @@ void zl_mapping_unref(Mapping* m) {
     }
 }
 
-int zl_slab_range(napi_env env, ZlEnv* E, uint32_t slab, uint32_t off, uint32_t len, Slab** out) {
-    Slab* s = E->slabs.get(slab);
+int zl_slab_range(napi_env env, const Guest* G, uint32_t slab, uint32_t off, uint32_t len, Slab** out) {
+    Slab* s = zl_get(G->E->slabs, G, slab);
     if (s == nullptr) return -EBADF;
+    ZL_ASSERT((s->map != nullptr) != (s->pinned != nullptr));  // exactly one kind of memory
     if (static_cast<uint64_t>(off) + len > s->size) return -EFAULT;
     if (s->pinned != nullptr) {  // a lent buffer transferred away is gone
         napi_value ab;
@@ -70,6 +74,19 @@ bool table_full(ZlEnv* E) {
 }
 
 void view_finalize(napi_env, void*, void* hint) { zl_mapping_unref(static_cast<Mapping*>(hint)); }
+
+// Does [p, p + len) overlap memory a live slab of this env names (an mmap
+// slab's whole mapping, or a pinned buffer)? A second slab over the same bytes
+// would let one handle's destroy free memory the other still lends.
+bool overlaps_slab(ZlEnv* E, const uint8_t* p, size_t len) {
+    for (Slab* s : E->slabs.items) {
+        if (s == nullptr) continue;
+        const uint8_t* b = s->map ? static_cast<uint8_t*>(s->map->base) : s->base;
+        size_t n = s->map ? s->map->maplen : s->size;
+        if (p < b + n && b < p + len) return true;
+    }
+    return false;
+}
 }  // namespace
 
 void zl_slabs_forget_ring(ZlEnv* E, uint32_t ring_idx) {
@@ -95,13 +112,16 @@ napi_value zl_slab_create(napi_env env, napi_callback_info info) {
     s->map = new Mapping{mem, len, {1}};
     s->base = static_cast<uint8_t*>(mem);
     s->size = size;
-    return zl_int(env, E->slabs.add(s));
+    s->guest = G->id;
+    int32_t h = E->slabs.add(s);
+    ZL_ASSERT(h > 0);  // table_full checked above
+    return zl_int(env, h);
 }
 
 napi_value zl_slab_destroy(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
     ZL_U32(0, h);
-    Slab* s = E->slabs.get(h);
+    Slab* s = zl_get(E->slabs, G, h);
     if (s == nullptr) return zl_err(env, EBADF);
     if (s->pinned != nullptr || s->br_refs != 0) return zl_err(env, EBUSY);
     quarantine(env, E, s);
@@ -113,7 +133,7 @@ napi_value zl_slab_destroy(napi_env env, napi_callback_info info) {
 napi_value zl_slab_buffer(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
     ZL_U32(0, h);
-    Slab* s = E->slabs.get(h);
+    Slab* s = zl_get(E->slabs, G, h);
     if (s == nullptr) return zl_err(env, EBADF);
     napi_value ab = nullptr;
     if (s->pinned != nullptr) {
@@ -126,6 +146,7 @@ napi_value zl_slab_buffer(napi_env env, napi_callback_info info) {
         napi_delete_reference(env, s->view);
         s->view = nullptr;
     }
+    ZL_ASSERT(s->map != nullptr && s->map->refs.load() > 0);  // not pinned: mapped
     s->map->refs.fetch_add(1);  // the ArrayBuffer keeps the mapping alive
     napi_status st = napi_create_external_arraybuffer(env, s->base, s->size, view_finalize, s->map, &ab);
     if (st != napi_ok) {
@@ -136,8 +157,9 @@ napi_value zl_slab_buffer(napi_env env, napi_callback_info info) {
     return ab;
 }
 
-// pinSlab(ArrayBuffer): lends the buffer to the kernel as a slab; the handle,
-// -EINVAL (empty, > 4 GiB, detached) or -ENOMEM (table full).
+// pinSlab(ArrayBuffer): lends the buffer to the kernel as a slab (sends
+// only); the handle, -EINVAL (empty, > 4 GiB, detached), -EEXIST (its bytes
+// are already a live slab's, e.g. slabBuffer(A)) or -ENOMEM (table full).
 napi_value zl_pin_slab(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
     bool is_ab = false;
@@ -149,22 +171,26 @@ napi_value zl_pin_slab(napi_env env, napi_callback_info info) {
     size_t len = 0;
     napi_get_arraybuffer_info(env, argv[0], &data, &len);
     if (detached || data == nullptr || len == 0 || len > 0xffffffffu) return zl_err(env, EINVAL);
+    if (overlaps_slab(E, static_cast<uint8_t*>(data), len)) return zl_err(env, EEXIST);
     if (table_full(E)) return zl_err(env, ENOMEM);
     Slab* s = new Slab();
     s->base = static_cast<uint8_t*>(data);
     s->size = len;
+    s->guest = G->id;
     napi_create_reference(env, argv[0], 1, &s->pinned);
-    return zl_int(env, E->slabs.add(s));
+    int32_t h = E->slabs.add(s);
+    ZL_ASSERT(h > 0);
+    return zl_int(env, h);
 }
 
 // unpinSlab(slab): 0, -EBADF, -EINVAL (not pinned), -EBUSY (in a buffer ring).
 napi_value zl_unpin_slab(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
     ZL_U32(0, h);
-    Slab* s = E->slabs.get(h);
+    Slab* s = zl_get(E->slabs, G, h);
     if (s == nullptr) return zl_err(env, EBADF);
     if (s->pinned == nullptr) return zl_err(env, EINVAL);
-    if (s->br_refs != 0) return zl_err(env, EBUSY);
+    ZL_ASSERT(s->br_refs == 0);  // buf-ring-add refuses pinned slabs
     quarantine(env, E, s);
     drop(env, E, s);
     return zl_int(env, 0);

@@ -1,6 +1,7 @@
 // zl_socket.cc — socket syscalls on fds the guest owns: socket, bind, bind6,
 // listen, setsockopt, close, fcntl, shutdown, getsockname, getpeername,
-// inet-pton; and ownedFds() for the Backend.
+// inet-pton; and ownedFds() for the Backend. Least privilege: TCP sockets
+// only, close-on-exec always, no fcntl that changes more than O_NONBLOCK.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -12,6 +13,7 @@
 #include "zl_env.h"
 #include "zl_exports.h"
 #include "zl_fd.h"
+#include "zl_guest.h"
 
 namespace {
 inline int32_t sys(int r) { return r < 0 ? -errno : r; }
@@ -44,7 +46,7 @@ napi_value name_of(napi_env env, napi_callback_info info, bool peer) {
     ZL_I32(0, fd);
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
-    if (!zl_fd_owned(fd)) return addr_result(env, -EBADF, &ss);
+    if (!zl_fd_owned(G, fd)) return addr_result(env, -EBADF, &ss);
     socklen_t len = sizeof ss;
     int r = peer ? getpeername(fd, reinterpret_cast<struct sockaddr*>(&ss), &len)
                  : getsockname(fd, reinterpret_cast<struct sockaddr*>(&ss), &len);
@@ -57,10 +59,15 @@ napi_value zl_socket(napi_env env, napi_callback_info info) {
     ZL_I32(0, domain);
     ZL_I32(1, type);
     ZL_I32(2, protocol);
+    // TCP over IPv4/IPv6 is all a server needs; every other family (AF_UNIX,
+    // AF_NETLINK, AF_PACKET, ...) and type (raw, datagram) is out of reach.
+    if (domain != AF_INET && domain != AF_INET6) return zl_err(env, EAFNOSUPPORT);
+    if ((type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) != SOCK_STREAM) return zl_err(env, EINVAL);
+    if (protocol != 0 && protocol != IPPROTO_TCP) return zl_err(env, EPROTONOSUPPORT);
     // Close-on-exec always: the host runtime may spawn children.
     int fd = socket(domain, type | SOCK_CLOEXEC, protocol);
     if (fd < 0) return zl_err(env, errno);
-    if (!zl_fd_own(fd)) {  // beyond the trackable range
+    if (!zl_fd_own(G, fd)) {  // beyond the trackable range
         close(fd);
         return zl_err(env, EMFILE);
     }
@@ -73,7 +80,7 @@ napi_value zl_bind(napi_env env, napi_callback_info info) {
     uint32_t port, addr;
     if (!zl_field_u32(env, argv[1], "port", &port) || !zl_field_u32(env, argv[1], "addr", &addr))
         return nullptr;
-    if (!zl_fd_owned(fd)) return zl_err(env, EBADF);
+    if (!zl_fd_owned(G, fd)) return zl_err(env, EBADF);
     if (port > 0xffff) return zl_err(env, EINVAL);
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
@@ -93,7 +100,7 @@ napi_value zl_bind6(napi_env env, napi_callback_info info) {
         !zl_field_u64(env, argv[1], "hi", &hi) || !zl_field_u64(env, argv[1], "lo", &lo) ||
         !zl_field_u32(env, argv[1], "scopeId", &scope))
         return nullptr;
-    if (!zl_fd_owned(fd)) return zl_err(env, EBADF);
+    if (!zl_fd_owned(G, fd)) return zl_err(env, EBADF);
     if (port > 0xffff) return zl_err(env, EINVAL);
     struct sockaddr_in6 sa;
     memset(&sa, 0, sizeof sa);
@@ -110,7 +117,7 @@ napi_value zl_listen(napi_env env, napi_callback_info info) {
     ZL_ARGS(2);
     ZL_I32(0, fd);
     ZL_I32(1, backlog);
-    if (!zl_fd_owned(fd)) return zl_err(env, EBADF);
+    if (!zl_fd_owned(G, fd)) return zl_err(env, EBADF);
     return zl_int(env, sys(listen(fd, backlog)));
 }
 
@@ -120,7 +127,7 @@ napi_value zl_setsockopt(napi_env env, napi_callback_info info) {
     ZL_I32(1, level);
     ZL_I32(2, optname);
     ZL_I32(3, value);
-    if (!zl_fd_owned(fd)) return zl_err(env, EBADF);
+    if (!zl_fd_owned(G, fd)) return zl_err(env, EBADF);
     // The kernel reads exactly sizeof(int) bytes: an option that wants a
     // struct (or a pointer inside one) fails with -EINVAL.
     return zl_int(env, sys(setsockopt(fd, level, optname, &value, sizeof value)));
@@ -129,7 +136,12 @@ napi_value zl_setsockopt(napi_env env, napi_callback_info info) {
 napi_value zl_close(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
     ZL_I32(0, fd);
-    if (!zl_fd_disown(fd)) return zl_err(env, EBADF);
+    if (!zl_fd_owned(G, fd)) return zl_err(env, EBADF);
+    // No SQE may name fd once it is closed and its number can be reused.
+    int busy = zl_guest_forget_fd(G, fd);
+    if (busy) return zl_int(env, busy);
+    bool was = zl_fd_disown(G, fd);
+    ZL_ASSERT(was);  // owned just above, and only this thread moves G's tags
     return zl_int(env, sys(close(fd)));
 }
 
@@ -138,17 +150,29 @@ napi_value zl_fcntl(napi_env env, napi_callback_info info) {
     ZL_I32(0, fd);
     ZL_I32(1, cmd);
     ZL_I64(2, arg);
-    if (!zl_fd_owned(fd)) return zl_err(env, EBADF);
+    if (!zl_fd_owned(G, fd)) return zl_err(env, EBADF);
     if (cmd != F_GETFD && cmd != F_SETFD && cmd != F_GETFL && cmd != F_SETFL) return zl_err(env, EINVAL);
     if (arg < INT32_MIN || arg > INT32_MAX) return zl_err(env, EINVAL);
-    return zl_int(env, sys(fcntl(fd, cmd, static_cast<int>(arg))));
+    int a = static_cast<int>(arg);
+    if (cmd == F_SETFD) {
+        // Close-on-exec stays: a child of the runtime must not inherit it.
+        if (a & ~FD_CLOEXEC) return zl_err(env, EINVAL);
+        if (!(a & FD_CLOEXEC)) return zl_err(env, EPERM);
+    }
+    if (cmd == F_SETFL) {
+        // The access mode is ignored by Linux (F_GETFL | O_NONBLOCK works);
+        // O_ASYNC, O_APPEND, O_DIRECT, O_NOATIME are refused.
+        if (a & ~(O_NONBLOCK | O_ACCMODE)) return zl_err(env, EINVAL);
+        a &= O_NONBLOCK;
+    }
+    return zl_int(env, sys(fcntl(fd, cmd, a)));
 }
 
 napi_value zl_shutdown(napi_env env, napi_callback_info info) {
     ZL_ARGS(2);
     ZL_I32(0, fd);
     ZL_I32(1, how);
-    if (!zl_fd_owned(fd)) return zl_err(env, EBADF);
+    if (!zl_fd_owned(G, fd)) return zl_err(env, EBADF);
     return zl_int(env, sys(shutdown(fd, how)));
 }
 
@@ -176,10 +200,18 @@ napi_value zl_inet_pton(napi_env env, napi_callback_info info) {
     return zl_sock_addr(env, 1, AF_INET6, 0, be64(dst), be64(dst + 8));
 }
 
-// ownedFds(): fds the guest owns, process-wide.
-napi_value zl_owned_fds(napi_env env, napi_callback_info info) {
+// allOwnedFds(): fds every guest of the process owns, plus those in transit.
+napi_value zl_all_owned_fds(napi_env env, napi_callback_info info) {
     (void)info;
     napi_value v;
-    napi_create_int64(env, zl_fd_count(), &v);
+    napi_create_int64(env, zl_fd_count_all(), &v);
+    return v;
+}
+
+// ownedFds(): fds this guest owns.
+napi_value zl_owned_fds(napi_env env, napi_callback_info info) {
+    ZL_ARGS(0);
+    napi_value v;
+    napi_create_int64(env, zl_fd_count(G), &v);
     return v;
 }

@@ -21,15 +21,18 @@ int32_t zl_sqe_handle(Ring* r, uint32_t pos) {
     return static_cast<int32_t>(h);
 }
 
-struct io_uring_sqe* zl_sqe(ZlEnv* E, uint32_t h, Ring** ring_out, uint32_t* slot_out) {
+struct io_uring_sqe* zl_sqe(const Guest* G, uint32_t h, Ring** ring_out, uint32_t* slot_out) {
+    ZlEnv* E = G->E;
     uint32_t i = h & (MAX_RINGS - 1);
     if (i >= E->rings.items.size()) return nullptr;
     Ring* r = E->rings.items[i];
-    if (r == nullptr) return nullptr;
+    if (r == nullptr || r->guest != G->id) return nullptr;
+    ZL_ASSERT(r->idx == i);
     if ((h >> (RING_BITS + r->sq_shift)) != (r->epoch & r->epoch_mask)) return nullptr;
     uint32_t slot = (h >> RING_BITS) & r->sq_mask;
     uint32_t head = r->ring.sq.sqe_head;
     uint32_t pending = r->ring.sq.sqe_tail - head;
+    ZL_ASSERT(pending <= r->ring.sq.ring_entries);
     if (((slot - head) & r->sq_mask) >= pending) return nullptr;  // not prepared now
     *ring_out = r;
     *slot_out = slot;
@@ -39,19 +42,23 @@ struct io_uring_sqe* zl_sqe(ZlEnv* E, uint32_t h, Ring** ring_out, uint32_t* slo
 napi_value zl_get_sqe(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
     ZL_U32(0, h);
-    Ring* r = zl_ring(E, h);
+    Ring* r = zl_ring(G, h);
     if (r == nullptr) return zl_err(env, EBADF);
     struct io_uring_sqe* sqe = io_uring_get_sqe(&r->ring);
     if (sqe == nullptr) return zl_err(env, EBUSY);
     memset(sqe, 0, sizeof *sqe);  // IORING_OP_NOP, user_data 0
-    return zl_int(env, zl_sqe_handle(r, r->ring.sq.sqe_tail - 1));
+    int32_t handle = zl_sqe_handle(r, r->ring.sq.sqe_tail - 1);
+    ZL_ASSERT(handle >= 0);  // the epoch mask leaves the sign bit clear
+    return zl_int(env, handle);
 }
 
 napi_value zl_submit(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
     ZL_U32(0, h);
-    Ring* r = zl_ring(E, h);
+    Ring* r = zl_ring(G, h);
     if (r == nullptr) return zl_err(env, EBADF);
+    int refused = zl_before_flush(G, r);
+    if (refused) return zl_int(env, refused);
     uint32_t h0 = r->ring.sq.sqe_head;
     int ret = io_uring_submit(&r->ring);
     zl_after_flush(r, h0);
@@ -62,8 +69,10 @@ napi_value zl_submit_and_wait(napi_env env, napi_callback_info info) {
     ZL_ARGS(2);
     ZL_U32(0, h);
     ZL_U32(1, wait_nr);
-    Ring* r = zl_ring(E, h);
+    Ring* r = zl_ring(G, h);
     if (r == nullptr) return zl_err(env, EBADF);
+    int refused = zl_before_flush(G, r);
+    if (refused) return zl_int(env, refused);
     uint32_t h0 = r->ring.sq.sqe_head;
     int ret = io_uring_submit_and_wait(&r->ring, wait_nr);
     zl_after_flush(r, h0);
@@ -78,9 +87,11 @@ napi_value zl_submit_and_wait_timeout(napi_env env, napi_callback_info info) {
     bool threw = false;
     int bad = zl_timespec(env, argv[2], &ts, &threw);
     if (threw) return nullptr;
-    Ring* r = zl_ring(E, h);
+    Ring* r = zl_ring(G, h);
     if (r == nullptr) return zl_err(env, EBADF);
     if (bad) return zl_int(env, bad);
+    int refused = zl_before_flush(G, r);
+    if (refused) return zl_int(env, refused);
     uint32_t h0 = r->ring.sq.sqe_head;
     struct io_uring_cqe* cqe = nullptr;
     int ret = io_uring_submit_and_wait_timeout(&r->ring, &cqe, wait_nr, &ts, nullptr);
@@ -104,19 +115,21 @@ napi_value zl_enter(napi_env env, napi_callback_info info) {
         bad = zl_timespec(env, argv[4], &ts, &threw);
         if (threw) return nullptr;
     }
-    Ring* r = zl_ring(E, h);
+    Ring* r = zl_ring(G, h);
     if (r == nullptr) return zl_err(env, EBADF);
     if (bad) return zl_int(env, bad);
     if (flags & ~ALLOWED_ENTER) return zl_err(env, EINVAL);
 
     // Make the prepared SQEs visible to the kernel (liburing's flush).
+    int refused = zl_before_flush(G, r);
+    if (refused) return zl_int(env, refused);
     struct io_uring_sq* sq = &r->ring.sq;
     uint32_t h0 = sq->sqe_head;
     if (h0 != sq->sqe_tail) {
         sq->sqe_head = sq->sqe_tail;
         io_uring_smp_store_release(sq->ktail, sq->sqe_tail);
-        zl_after_flush(r, h0);
     }
+    zl_after_flush(r, h0);
     struct io_uring_getevents_arg arg;
     void* argp = nullptr;
     size_t argsz = 0;
@@ -140,7 +153,7 @@ napi_value zl_enter(napi_env env, napi_callback_info info) {
 napi_value zl_sq_ready(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
     ZL_U32(0, h);
-    Ring* r = zl_ring(E, h);
+    Ring* r = zl_ring(G, h);
     if (r == nullptr) return zl_err(env, EBADF);
     return zl_int(env, static_cast<int32_t>(io_uring_sq_ready(&r->ring)));
 }
@@ -149,7 +162,7 @@ napi_value zl_sq_ready(napi_env env, napi_callback_info info) {
 napi_value zl_ring_info(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
     ZL_U32(0, h);
-    Ring* r = zl_ring(E, h);
+    Ring* r = zl_ring(G, h);
     if (r == nullptr) return zl_err(env, EBADF);
     napi_value o, v;
     napi_create_object(env, &o);

@@ -208,7 +208,7 @@ napi_value zl_watch(napi_env env, napi_callback_info info) {
     if (t != napi_function) return zl_type_error(env, "watch expects a function");
     bool threaded = false;
     napi_get_value_bool(env, argv[2], &threaded);
-    Ring* r = zl_ring(E, h);
+    Ring* r = zl_ring(G, h);
     if (r == nullptr) return zl_err(env, EBADF);
     if (r->watch != nullptr) return zl_err(env, EBUSY);
     return zl_int(env, start(env, E, r, argv[1], threaded));
@@ -219,7 +219,7 @@ napi_value zl_unwatch(napi_env env, napi_callback_info info) {
     ZL_ARGS(2);
     ZL_U32(0, h);
     ZL_U32(1, id);
-    Ring* r = zl_ring(E, h);
+    Ring* r = zl_ring(G, h);
     if (r == nullptr || r->watch == nullptr || r->watch_id != id) return zl_err(env, EBADF);
     zl_unwatch_ring(env, r);
     return zl_int(env, 0);

@@ -75,6 +75,12 @@ export class ReactorHost {
    * events come with the next tick.
    */
   adopt(fd: number): void {
+    try {
+      this.#backend.claimFd(fd); // the acceptor released it: now this guest's
+    } catch {
+      this.#adoptFailed++; // not in transit: never ours, so not ours to close
+      return;
+    }
     if (this.#closing !== undefined || !this.engine.alive) {
       this.#backend.host.close(fd);
       this.#adoptFailed++;

@@ -203,6 +203,8 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
   readonly distribution: Distribution;
   readonly #cfg: ResolvedCluster;
   readonly #backend: Backend;
+  /** Fds every guest of the process owns (the acceptor's and each worker's): ownership is per guest. */
+  readonly #processFds: () => number;
   readonly #threads: ReactorThread[] = [];
   readonly #onError: ((err: ReactorError) => void) | undefined;
   #acceptor: Acceptor | undefined;
@@ -215,10 +217,12 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
   readonly #onAbort = (): void => { void this.close(); };
 
   /** @internal Use `listen()`. */
-  constructor(cfg: ResolvedCluster, backend: Backend, onError: ((err: ReactorError) => void) | undefined) {
+  constructor(cfg: ResolvedCluster, backend: Backend, onError: ((err: ReactorError) => void) | undefined,
+    processFds: () => number) {
     super();
     this.#cfg = cfg;
     this.#backend = backend;
+    this.#processFds = processFds;
     this.#onError = onError;
     this.reactors = cfg.reactors;
     this.distribution = cfg.distribution;
@@ -290,6 +294,15 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
   #route(fd: number): void {
     const threads = this.#threads;
     const n = threads.length;
+    // Ownership moves explicitly: out of the acceptor's guest before a worker
+    // can see the fd, into the worker's when it adopts it (ReactorHost.adopt).
+    try {
+      this.#backend.releaseFd(fd);
+    } catch {
+      this.#rejected++;
+      this.#backend.host.close(fd);
+      return;
+    }
     for (let k = 0; k < n; k++) {
       const i = (this.#next + k) % n;
       const t = threads[i]!;
@@ -305,6 +318,16 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
       return;
     }
     this.#rejected++;
+    this.#closeInTransit(fd);
+  }
+
+  /** Closes a released fd nobody will claim. */
+  #closeInTransit(fd: number): void {
+    try {
+      this.#backend.claimFd(fd);
+    } catch {
+      return; // not in transit: not ours to close
+    }
     this.#backend.host.close(fd);
   }
 
@@ -316,7 +339,7 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
   #closeQueued(t: ReactorThread): void {
     if (t.channel === undefined) return;
     // The consumer is gone, so this thread may drain its channel.
-    new FdChannel(t.channel.buffer).drain((fd) => { this.#backend.host.close(fd); });
+    new FdChannel(t.channel.buffer).drain((fd) => { this.#closeInTransit(fd); });
   }
 
   /** @internal */
@@ -358,7 +381,7 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
       listening: this.listening,
       reactors: this.reactors,
       distribution: this.distribution,
-      fds: this.#backend.ownedFds(),
+      fds: this.#processFds(),
       acceptor: a === undefined ? null : {
         listening: a.listening && this.#closing === undefined,
         accepted: a.accepted, rejected: this.#rejected, doorbells: this.#doorbells,
@@ -462,7 +485,7 @@ export async function listen<O = unknown>(options: ClusterOptions<O>): Promise<C
   const native = await import('../../bridge/native.ts');
   native.checkIoUring();
   const backend = native.createNativeBackend();
-  const server = new ClusterServer(cfg, backend, options.onError);
+  const server = new ClusterServer(cfg, backend, options.onError, native.ownedFds);
   await server.start(signal);
   return server;
 }

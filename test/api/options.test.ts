@@ -19,6 +19,8 @@ function recordingBackend(): { backend: Backend; calls: string[] } {
     pinSlab: () => { calls.push('pinSlab'); return -1; },
     unpinSlab: () => { calls.push('unpinSlab'); },
     ownedFds: () => 0,
+    releaseFd: () => undefined,
+    claimFd: () => undefined,
   };
   return { backend, calls };
 }

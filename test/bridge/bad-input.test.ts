@@ -199,7 +199,7 @@ test('fds: closed ones and ones the guest never owned (stdio, the ring fd, every
   assert.is(p.slabDestroy(slab), 0);
 });
 
-test('an accept sharing its user-data with another operation: the accepted fd is the guest\'s or closed, never leaked', async () => {
+test('an accept sharing its user-data with another operation is refused at submit; re-tagged, the accepted fd is the guest\'s, never leaked', async () => {
   for (const other of ['nop', 'recv'] as const) {
     const base = fdCount();
     const r = p.createRing(8);
@@ -212,6 +212,11 @@ test('an accept sharing its user-data with another operation: the accepted fd is
     s = p.getSqe(r);
     if (other === 'recv') assert.is(p.prepRecvMultishotSelect(s, fd2, 0, 0), 0);
     assert.is(p.sqeSetData64(s, D), 0);
+    // One user-data for an accept and another kind: the flush is refused (a
+    // CQE under D could not be told apart); re-tagged, it goes through.
+    assert.is(p.submit(r), EINVAL);
+    assert.is(p.sqReady(r), 2);
+    assert.is(p.sqeSetData64(s, D + 1n), 0);
     assert.is(p.submit(r), 2);
     const c = await connect(l.port, '127.0.0.1');
     // The accept's CQE is the one with a res >= 3 (the other ends with 0 or -errno).

@@ -1,16 +1,23 @@
-// The randomized test: the probe guest makes >= 100,000 host calls with
+// The randomized test: the probe guest makes >= 1,000,000 host calls with
 // random, biased arguments (wasm/probe/zp_fuzz.c) against real io_uring, with
 // real connections queued on a listener so that accepts, recvs and sends do
 // real work. No crash, nothing the fuzzer can check came out wrong, and no fd
 // leaked (/proc/self/fd before and after).
-// FUZZ_SEED=<n> reproduces a run; FUZZ_CALLS=<n> changes its length.
+// It also aims at the sandbox's edges (issue 13): fds closed between prep and
+// submit, unnamed AF_UNIX sockets (refused), one user-data for an accept and
+// another kind (the flush is refused; the fuzzer re-tags), cancel-all of what
+// is really in flight.
+// FUZZ_SEED=<n> reproduces a run; FUZZ_CALLS=<n> changes its length;
+// FUZZ_RUNS=<n> runs n seeds; FUZZ_CLIENTS=<n> queues n connections (`make fuzz`).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { big, connect, fdCount, hostImportNames, camel, listenFromWasm, loadProbe, sleep } from './probe.ts';
 import type { Client } from './probe.ts';
 
 const { backend, probe: p, counts, totalCalls } = loadProbe();
-const CALLS = Number(process.env.FUZZ_CALLS ?? 100_000);
+const CALLS = Number(process.env.FUZZ_CALLS ?? 1_000_000);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 1);
+const CLIENTS = Number(process.env.FUZZ_CLIENTS ?? 32);
 const OPS = hostImportNames();
 
 async function run(seed: bigint): Promise<void> {
@@ -19,9 +26,9 @@ async function run(seed: bigint): Promise<void> {
   const l = listenFromWasm(p, 4);
   // Queued connections with data already sent: the guest's accepts and recvs find them.
   const clients: Client[] = [];
-  for (let i = 0; i < 8; i++) {
+  for (let i = 0; i < CLIENTS; i++) {
     const c = await connect(l.port, '127.0.0.1');
-    c.sock.write(Buffer.alloc(100 + i * 500, i));
+    c.sock.write(Buffer.alloc(100 + (i % 8) * 500, i));
     clients.push(c);
   }
   await sleep(20);
@@ -52,11 +59,11 @@ async function run(seed: bigint): Promise<void> {
   assert.is(fdCount(), fdsBefore, '/proc/self/fd entries at the start and the end');
 }
 
-test(`${CALLS} random host calls from Wasm: no crash, no leak`, async () => {
+test(`${RUNS} x ${CALLS} random host calls from Wasm: no crash, no leak`, async () => {
   const seed = process.env.FUZZ_SEED !== undefined
     ? BigInt(process.env.FUZZ_SEED)
     : BigInt(Date.now()) * 1_000_003n + BigInt(process.pid);
-  await run(seed);
+  for (let i = 0; i < RUNS; i++) await run(seed + BigInt(i));
   const never = OPS.map(camel).filter((n) => !(counts.get(n)! > 0));
   assert.equal(never, [], `imports the fuzzer never called: ${never.join(', ')}`);
 });

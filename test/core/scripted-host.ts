@@ -486,6 +486,8 @@ export class ScriptedKernel {
       this.slabs.delete(slab);
     },
     ownedFds: () => this.fds.size,
+    releaseFd: () => { throw new Error('scripted host: no fd hand-off'); },
+    claimFd: () => { throw new Error('scripted host: no fd hand-off'); },
   };
 }
 

@@ -26,7 +26,13 @@ test('createNativeBackend: host is the addon\'s own functions, nothing wrapped',
   const pure = Object.keys(PURE_CQE_HELPERS);
   for (const n of names) {
     if (pure.includes(n)) assert.is(host[n], (PURE_CQE_HELPERS as Record<string, unknown>)[n], n);
-    else assert.is(host[n], (a as unknown as Record<string, unknown>)[n], `${n} is the addon's function`);
+    else {
+      // The addon's own function (named by Node-API), bound to this backend's
+      // guest: not the module's (another guest), and not a JS wrapper.
+      assert.is(typeof host[n], 'function');
+      assert.is((host[n] as { name: string }).name, n, `${n} is the addon's function`);
+      assert.not.equal(host[n], (a as unknown as Record<string, unknown>)[n], `${n} belongs to a guest of its own`);
+    }
   }
   // the JS pure helpers answer exactly as the addon's
   for (const flags of [0, 1, 2, 3, 0x10, 0x11, (5 << 16) | 1, (5 << 16), 0xffff0001, 0xffffffff]) {
@@ -103,12 +109,12 @@ test('watch (waiter thread): DEFER_TASKRUN ring', () => fires(true, SETUP.SINGLE
 test('unwatch is safe after destroy-ring, and destroy-ring stops the watch', async () => {
   const b = createNativeBackend();
   for (const threaded of [false, true]) {
-    const ring = a.createRing(4);
+    const ring = threaded ? a.createRing(4) : b.host.createRing(4);
     let calls = 0;
     const stop = threaded
       ? ((id) => () => { a.unwatch(ring, id); })(a.watch(ring, () => { calls++; }, true))
       : b.watch(ring, () => { calls++; });
-    assert.is(a.destroyRing(ring), 0);
+    assert.is(threaded ? a.destroyRing(ring) : b.host.destroyRing(ring), 0);
     stop();
     stop();
     const again = a.createRing(4);  // may reuse the eventfd number
@@ -150,7 +156,7 @@ test('destroy-ring from inside the watch callback', async () => {
   }
 });
 
-test('tables are per thread; owned fds are process-wide; a worker cleans up on exit', async () => {
+test('tables and owned fds are per guest (so per thread); a worker cleans up on exit', async () => {
   const ring = a.createRing(4);
   const fd = a.socket(2, 1 | 0x800, 0);
   const src = `
@@ -158,7 +164,7 @@ test('tables are per thread; owned fds are process-wide; a worker cleans up on e
     const a = require(workerData.path);
     const out = {};
     out.foreignRing = a.getSqe(workerData.ring);       // main's handle: not ours
-    out.closeForeignFd = a.fcntl(workerData.fd, 3, 0n) >= 0; // owned fds are global
+    out.foreignFd = a.fcntl(workerData.fd, 3, 0n);       // main's fd: not this guest's
     const r = a.createRing(8);
     out.ownRing = r > 0;
     const s = a.slabCreate(1 << 16);
@@ -181,7 +187,7 @@ test('tables are per thread; owned fds are process-wide; a worker cleans up on e
     });
     const msg = await new Promise((resolve, reject) => { w.on('message', resolve); w.on('error', reject); });
     await new Promise((r) => w.on('exit', r));
-    assert.equal(msg, { foreignRing: -E.EBADF, closeForeignFd: true, ownRing: true, view: 65536, add: 0, watch: true, lfd: true });
+    assert.equal(msg, { foreignRing: -E.EBADF, foreignFd: -E.EBADF, ownRing: true, view: 65536, add: 0, watch: true, lfd: true });
   }
   assert.is(a.close(fd), 0);
   a.destroyRing(ring);

@@ -122,6 +122,7 @@ static void act_submit(int variant) {
         break;
     }
     if (live && r >= 0) zp_ring_submitted(live, 1);
+    if (live && r == -ZL_EINVAL && zp_chance(70)) zp_retag(live);
 }
 
 static void act_enter(void) {
@@ -142,7 +143,11 @@ static void act_enter(void) {
                         ANY_OR(bad, MUST_FAIL));
     /* enter publishes every prepared SQE whatever `to-submit` says (the host
      * flushes the SQ first), so their handles may be stale now: uncertain. */
-    (void)r;
+    /* -EINVAL (bad flags or timespec, or a refused mixed user-data) flushes nothing. */
+    if (live && r == -ZL_EINVAL) {
+        if (zp_chance(70)) zp_retag(live);
+        return;
+    }
     if (live) zp_ring_submitted(live, 0);
 }
 
@@ -240,8 +245,9 @@ static void prepared(uint32_t s, zp_sqe *live, unsigned kind) {
     /* Now and then one user-data shared by SQEs of different kinds: the host
      * must still tell accepted fds from byte counts (the fuzzer does not track
      * these; zp_cleanup's sweep and the test's /proc/self/fd count do). */
-    uint64_t d = zp_chance(3) ? ZP_SHARED_TAG : zp_tag(kind);
+    uint64_t d = zp_chance(6) ? ZP_SHARED_TAG : zp_tag(kind);
     if (live && d == ZP_SHARED_TAG) kind = K_SHARED;
+    zp_remember_tag(d);
     if (HC(zl_sqe_set_data64(s, d)) == 0) {
         zp_g.rep.ok++;
         if (live) live->kind = (uint8_t)kind;
@@ -251,9 +257,13 @@ static void prepared(uint32_t s, zp_sqe *live, unsigned kind) {
     }
 }
 
+/* host.wit's documented msg flag sets: any other bit must be refused. */
+#define ZP_SEND_FLAGS (0x40u /* DONTWAIT */ | 0x100u /* WAITALL */ | 0x8000u /* MORE */ | ZL_MSG_NOSIGNAL)
+#define ZP_RECV_FLAGS (0x40u | 0x100u)
+
 static uint32_t pick_msg_flags(void) {
-    static const uint32_t f[] = { 0, ZL_MSG_NOSIGNAL, 0x40 /* DONTWAIT */, 0x8000 /* MORE */, 1 /* OOB */ };
-    return zp_chance(90) ? f[zp_rnd(5)] : (uint32_t)zp_rnd64();
+    static const uint32_t f[] = { 0, ZL_MSG_NOSIGNAL, 0x40 /* DONTWAIT */, 0x8000 /* MORE */, 1 /* OOB */, 2 /* PEEK */ };
+    return zp_chance(90) ? f[zp_rnd(6)] : (uint32_t)zp_rnd64();
 }
 
 static void act_prep(int what) {
@@ -273,11 +283,11 @@ static void act_prep(int what) {
     case 1: {
         int32_t fd = zp_pick_fd(&fbad, 1);
         uint32_t bgid = zp_rnd(5);
-        uint32_t rf = zp_chance(80) ? 0 : (uint32_t)zp_rnd64();
+        uint32_t rflags = zp_chance(80) ? 0 : zp_chance(50) ? 2 /* PEEK */ : (uint32_t)zp_rnd64();
         /* Half one-shot (prep-recv-select), half multishot: the same checks. */
-        r = zp_note(OP_PREP_RECV, HC(zp_chance(50) ? zl_prep_recv_select(s, fd, bgid, rf)
-                                                   : zl_prep_recv_multishot_select(s, fd, bgid, rf)),
-                    ANY_OR(sbad || fbad, MUST_FAIL));
+        r = zp_note(OP_PREP_RECV, HC(zp_chance(50) ? zl_prep_recv_select(s, fd, bgid, rflags)
+                                                   : zl_prep_recv_multishot_select(s, fd, bgid, rflags)),
+                    ANY_OR(sbad || fbad || (rflags & ~ZP_RECV_FLAGS), MUST_FAIL));
         kind = K_RECV;
         break;
     }
@@ -286,8 +296,9 @@ static void act_prep(int what) {
         zp_slab *sl; int lbad;
         uint32_t slab = zp_pick_slab(&sl, &lbad), off, len;
         int out = zp_pick_range(sl, &off, &len);
-        r = zp_note(OP_PREP_SEND, HC(zl_prep_send(s, fd, slab, off, len, pick_msg_flags())),
-                    ANY_OR(sbad || fbad || lbad || out, MUST_FAIL));
+        uint32_t mf = pick_msg_flags();
+        r = zp_note(OP_PREP_SEND, HC(zl_prep_send(s, fd, slab, off, len, mf)),
+                    ANY_OR(sbad || fbad || lbad || out || (mf & ~ZP_SEND_FLAGS), MUST_FAIL));
         kind = K_SEND;
         break;
     }
@@ -305,15 +316,19 @@ static void act_prep(int what) {
             if (zp_chance(70) && sl) { iov[i].offset = zp_rnd(sl->size); iov[i].len = zp_rnd(sl->size - iov[i].offset + 1); out = 0; }
             any_bad |= lbad || out;
         }
-        r = zp_note(OP_PREP_SENDMSG, HC(zl_prep_sendmsg(s, fd, iov, n, pick_msg_flags())),
-                    ANY_OR(sbad || fbad || any_bad, MUST_FAIL));
+        uint32_t mf = pick_msg_flags();
+        r = zp_note(OP_PREP_SENDMSG, HC(zl_prep_sendmsg(s, fd, iov, n, mf)),
+                    ANY_OR(sbad || fbad || any_bad || (mf & ~ZP_SEND_FLAGS), MUST_FAIL));
         kind = K_SENDMSG;
         break;
     }
     default: {
-        uint64_t target = zp_chance(60) ? zp_tag(zp_rnd(6)) : zp_chance(50) ? 0 : zp_rnd64();
-        static const uint32_t f[] = { 0, ZL_ASYNC_CANCEL_ALL, 4 /* ANY */, 2 /* FD */ };
-        uint32_t flags = zp_chance(90) ? f[zp_rnd(4)] : (uint32_t)zp_rnd64();
+        /* Aim at what is really in flight (a cancel-all of many accepts has a
+         * large count for a res: it must never read as an fd). */
+        uint64_t target = zp_chance(30) ? zp_recent_tag() : zp_chance(15) ? ZP_SHARED_TAG
+                        : zp_chance(50) ? zp_tag(zp_rnd(6)) : zp_chance(50) ? 0 : zp_rnd64();
+        static const uint32_t f[] = { 0, ZL_ASYNC_CANCEL_ALL, 4 /* ANY */, 2 /* FD */, ZL_ASYNC_CANCEL_ALL, 4 };
+        uint32_t flags = zp_chance(90) ? f[zp_rnd(6)] : (uint32_t)zp_rnd64();
         r = zp_note(OP_PREP_CANCEL64, HC(zl_prep_cancel64(s, target, flags)), ANY_OR(sbad, MUST_FAIL));
         kind = K_CANCEL;
         break;
@@ -447,7 +462,12 @@ static void act_socket(void) {
     static const int32_t protos[] = { 0, 6, 17, 12345 };
     int32_t type = types[zp_rnd(4)];
     if (zp_chance(50)) type |= ZL_SOCK_NONBLOCK | ZL_SOCK_CLOEXEC;
-    int32_t fd = (int32_t)zp_note(OP_SOCKET, HC(zl_socket(domains[zp_rnd(zp_chance(80) ? 2 : 6)], type, protos[zp_rnd(4)])), ANY);
+    int32_t domain = domains[zp_rnd(zp_chance(80) ? 2 : 6)], proto = protos[zp_rnd(4)];
+    /* TCP over IPv4/IPv6 only: an unnamed AF_UNIX socket, UDP, anything else is refused. */
+    int tcp = (domain == ZL_AF_INET || domain == ZL_AF_INET6) && (type & ~(ZL_SOCK_NONBLOCK | ZL_SOCK_CLOEXEC)) == ZL_SOCK_STREAM &&
+              (proto == 0 || proto == 6);
+    int32_t fd = (int32_t)zp_note(OP_SOCKET, HC(zl_socket(domain, type, proto)), tcp ? ANY : MUST_FAIL);
+    if (domain == 1 /* AF_UNIX */ && fd != -97 /* EAFNOSUPPORT */) zp_flag(OP_SOCKET, fd);
     if (fd >= 0) zp_track_fd(fd);
 }
 
@@ -495,11 +515,44 @@ static void act_setsockopt(void) {
     zp_note(OP_SETSOCKOPT, HC(zl_setsockopt(fd, level, opt, values[zp_rnd(5)])), ANY_OR(bad, MUST_FAIL));
 }
 
+/* Prepares an op on an fd, then closes the fd before any submit: the SQE must
+ * become a NOP (the ring's next flush goes through; nothing leaks). */
+static void act_prep_then_close(void) {
+    zp_ring *live; int bad;
+    uint32_t h = zp_pick_ring(&live, &bad);
+    if (!live || live->nsqes == ZP_MAX_SQES || zp_g.nfds == 0) return;
+    int32_t fd = zp_g.fds[zp_rnd(zp_g.nfds)];
+    int32_t s = (int32_t)zp_note(OP_GET_SQE, HC(zl_get_sqe(h)), ANY);
+    if (s < 0) return;
+    zp_issued_add((uint32_t)s);
+    live->sqes[live->nsqes].h = (uint32_t)s;
+    live->sqes[live->nsqes].kind = K_NOP;
+    zp_sqe *sq = &live->sqes[live->nsqes++];
+    int64_t r;
+    unsigned kind;
+    if (zp_chance(50) && zp_g.nslabs) {
+        zp_slab *sl = &zp_g.slabs[zp_rnd(zp_g.nslabs)];
+        r = zp_note(OP_PREP_SEND, HC(zl_prep_send((uint32_t)s, fd, sl->h, 0, sl->size < 64 ? sl->size : 64, 0)), ANY);
+        kind = K_SEND;
+    } else if (zp_chance(50)) {
+        r = zp_note(OP_PREP_RECV, HC(zl_prep_recv_multishot_select((uint32_t)s, fd, zp_rnd(3), 0)), ANY);
+        kind = K_RECV;
+    } else {
+        r = zp_note(OP_PREP_ACCEPT, HC(zl_prep_multishot_accept((uint32_t)s, fd, 0)), ANY);
+        kind = K_ACCEPT;
+    }
+    if (r >= 0) prepared((uint32_t)s, sq, kind);
+    int64_t c = zp_note(OP_CLOSE, HC(zl_close(fd)), ANY);
+    if (c == 0) zp_untrack_fd(fd);
+    else if (c != -16 /* EBUSY: an earlier flushed SQE names it */) zp_flag(OP_CLOSE, c);
+}
+
 static void act_close(void) {
     int bad;
     int32_t fd = zp_pick_fd(&bad, 0);
     int64_t r = zp_note(OP_CLOSE, HC(zl_close(fd)), bad ? (fd >= 0 ? MUST_EBADF : MUST_FAIL) : ANY);
     if (r == 0) zp_untrack_fd(fd);
+    if (!bad && r < 0 && r != -16 /* EBUSY */ && zp_fd_index(fd) >= 0) zp_flag(OP_CLOSE, r);
 }
 
 static void act_fcntl(void) {
@@ -509,7 +562,10 @@ static void act_fcntl(void) {
     static const int64_t args[] = { 0, 1, ZL_O_NONBLOCK, 0x2000 /* O_ASYNC */, -1, 0x100000000ll };
     int32_t cmd = cmds[zp_rnd(zp_chance(80) ? 4 : 11)];
     if (cmd == 4 && !bad && fd == zp_g.lfd) return; /* leave the test's listener as it is */
-    int64_t r = zp_note(OP_FCNTL, HC(zl_fcntl(fd, cmd, args[zp_rnd(6)])), ANY_OR(bad, MUST_FAIL));
+    int64_t arg = args[zp_rnd(6)];
+    /* Close-on-exec cannot be cleared; F_SETFL takes O_NONBLOCK (and the ignored access mode) only. */
+    int refused = (cmd == 2 && arg != 1) || (cmd == 4 && (arg & ~(int64_t)(ZL_O_NONBLOCK | 3)) != 0);
+    int64_t r = zp_note(OP_FCNTL, HC(zl_fcntl(fd, cmd, arg)), ANY_OR(bad || refused, MUST_FAIL));
     if (r >= 0 && (cmd == 0 || cmd == 1030)) zp_track_fd((int32_t)r); /* if the host allows dup, the copy is ours */
 }
 
@@ -598,7 +654,7 @@ static void act(uint32_t op) {
     case OP_BIND6: act_bind(1); break;
     case OP_LISTEN: act_listen(); break;
     case OP_SETSOCKOPT: act_setsockopt(); break;
-    case OP_CLOSE: act_close(); break;
+    case OP_CLOSE: if (zp_chance(35)) act_prep_then_close(); else act_close(); break;
     case OP_FCNTL: act_fcntl(); break;
     case OP_INET_PTON: act_inet_pton(); break;
     case OP_SHUTDOWN: act_shutdown(); break;

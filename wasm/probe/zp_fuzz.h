@@ -81,6 +81,12 @@ uint32_t zp_rnd(uint32_t n);
 int zp_chance(uint32_t pct);
 
 uint64_t zp_tag(unsigned kind);
+/* Tags recently given to SQEs: cancel targets that hit real requests. */
+void zp_remember_tag(uint64_t tag);
+uint64_t zp_recent_tag(void);
+/* A flush was refused (-EINVAL: a user-data shared by an accept and another
+ * kind): gives every prepared SQE of the ring a fresh tag of its own kind. */
+void zp_retag(zp_ring *r);
 int zp_tag_kind(uint64_t user_data);
 
 void zp_dead_push(zp_dead *d, uint32_t v);

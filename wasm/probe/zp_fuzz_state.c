@@ -44,6 +44,21 @@ uint64_t zp_tag(unsigned kind) {
 }
 int zp_tag_kind(uint64_t ud) { return (ud >> 56) == 0xA5 ? (int)((ud >> 48) & 0xff) : -1; }
 
+static uint64_t recent[16];
+static uint32_t recent_n;
+void zp_remember_tag(uint64_t tag) { recent[recent_n++ % 16] = tag; }
+uint64_t zp_recent_tag(void) { return recent_n ? recent[zp_rnd(recent_n < 16 ? recent_n : 16)] : ZP_SHARED_TAG; }
+
+void zp_retag(zp_ring *r) {
+    for (uint32_t i = 0; i < r->nsqes; i++) {
+        zp_sqe *q = &r->sqes[i];
+        unsigned kind = q->kind == K_SHARED ? K_NOP : q->kind;
+        /* A shared SQE's real kind is unknown here: an accept among them keeps
+         * its fds recognisable only by the host; the sweep covers those. */
+        if (zp_note(OP_SET_DATA64, HC(zl_sqe_set_data64(q->h, zp_tag(kind))), MUST_OK) == 0) q->kind = (uint8_t)kind;
+    }
+}
+
 /* ---------------------------------------------------------------- handle sets */
 
 void zp_dead_push(zp_dead *d, uint32_t v) { d->v[d->n++ % ZP_MAX_DEAD] = v; }
