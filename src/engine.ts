@@ -193,6 +193,10 @@ export class Engine implements ConnectionEngine {
       close: call(raw.close),
       release: call(raw.release),
       sweep: call(raw.sweep),
+      pending: (): number => {
+        if (!this.alive) return 0;
+        try { return raw.pending(); } catch (err) { fail(err); return 0; }
+      },
       stopAccepting: call(raw.stopAccepting),
       stats: () => {
         if (!this.alive) return this.#final ?? raw.stats();
@@ -289,20 +293,20 @@ export class Engine implements ConnectionEngine {
 
   // ------------------------------------------------------------------ the turn
 
+  // A wake-up does not enter the ring itself: it only marks the turn. The tick
+  // at the end of the turn makes the turn's one io_uring_enter, which submits
+  // what the last turn wrote and (DEFER_TASKRUN) runs the completions that
+  // are ready, so a busy loop costs libuv's poll plus one enter per turn.
   readonly #onReady = (): void => {
-    if (this.alive) this.#tick();
+    if (!this.alive) return;
+    this.#more = true;
+    this.#schedule();
   };
 
   readonly #turnEnd = (): void => {
     this.#immediate = undefined;
     if (!this.alive) return;
-    if (this.#more) {
-      this.#tick(); // submits what the turn queued, then reaps the next batch
-    } else if (this.#dirty) {
-      this.#dirty = false;
-      this.counters.submits++;
-      this.reactor.submit();
-    }
+    if (this.#more || this.#dirty) this.#tick();
   };
 
   #schedule(): void {
@@ -336,14 +340,13 @@ export class Engine implements ConnectionEngine {
       this.#blocked.clear();
       for (const c of b) c.retryWrites();
     }
-    // The core queues follow-ups (recv arms, re-arms, buffer returns) during
-    // dispatch: they go out with this turn's submit, with the app's writes.
-    this.markDirty();
-    // More completions than one batch: continue next turn, after timers and I/O.
-    if (this.alive && this.backend.host.cqReady(this.ring) > 0) {
-      this.#more = true;
-      this.#schedule();
-    }
+    // The core queued follow-ups during dispatch (re-arms, buffer returns), or
+    // reaped a full batch: tick again next turn, after timers and other I/O,
+    // with whatever the app writes meanwhile. No host call: the core knows.
+    const p = this.reactor.pending();
+    if ((p & 1) !== 0) this.#more = true;
+    if ((p & 2) !== 0) this.#dirty = true;
+    if (this.#more || this.#dirty) this.#schedule();
   }
 
   #dispatch(ev: Uint32Array): void {

@@ -119,6 +119,10 @@ napi_value zl_enter(napi_env env, napi_callback_info info) {
     if (r == nullptr) return zl_err(env, EBADF);
     if (bad) return zl_int(env, bad);
     if (flags & ~ALLOWED_ENTER) return zl_err(env, EINVAL);
+    // SQ_WAIT waits until the SQPOLL thread makes room in the SQ; if that
+    // thread is asleep (idle) and nobody wakes it, the wait never ends and the
+    // guest would hang the runtime's thread. Waking it is always harmless.
+    if (flags & IORING_ENTER_SQ_WAIT) flags |= IORING_ENTER_SQ_WAKEUP;
 
     // Make the prepared SQEs visible to the kernel (liburing's flush).
     int refused = zl_before_flush(G, r);

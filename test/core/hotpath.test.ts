@@ -111,4 +111,42 @@ test('host calls per echoed request stay a handful; one enter per round', () => 
   console.log(`  host calls per echoed request: ${perReq.toFixed(2)}`);
 });
 
+test('default config (SINGLE_ISSUER | DEFER_TASKRUN): each tick is one enter that submits and reaps; no separate submit', () => {
+  const k = new ScriptedKernel();
+  const { r } = load(k);
+  const DEFAULT_FLAGS = 0x1000 | 0x2000; // what listen() asks for (src/options.ts)
+  assert.is(r.create({ ...baseConfig, ringFlags: DEFAULT_FLAGS, bufferRingEntries: 64, cqeBatch: 64 }), 0);
+  r.listen('127.0.0.1', 0, 4, 64);
+  r.tick();
+  const fds: number[] = [];
+  for (let i = 0; i < 16; i++) fds.push(k.accept(true));
+  r.tick(); // opens: the recvs are queued
+  r.tick(); // and submitted by the next tick's enter
+  const from = k.calls.length;
+  const rounds = 20;
+  let served = 0;
+  // The engine's turn: one tick, whose enter submits what the previous turn
+  // wrote (the echoes) and runs the deferred completions; no submit() call.
+  for (let i = 0; i < rounds; i++) {
+    for (const fd of fds) k.recv(fd, bytes(16, i));
+    for (const e of decode(r.tick())) {
+      if (e.kind !== EV.DATA) continue;
+      r.write(e.conn, r.recvSlab(), e.w2, e.w3);
+      r.release(e.w1);
+      served++;
+    }
+    assert.ok((r.pending() & 2) !== 0, 'the writes are queued: the engine ticks again next turn');
+    decode(r.tick()); // next turn: submits the echoes
+    for (const fd of fds) k.sendDone(fd, 16);
+  }
+  const ticks = rounds * 2;
+  assert.is(served, rounds * fds.length);
+  assert.is(k.count('enter', from), ticks, 'one enter per tick');
+  assert.is(k.count('submit', from), 0, 'no second syscall per turn');
+  const enters = k.calls.slice(from).filter((c) => c.name === 'enter');
+  assert.ok(enters.every((c) => (Number(c.args[3]) & 1) === 1), 'every enter carries GETEVENTS');
+  const perReq = (k.calls.length - from) / served;
+  console.log(`  default config: ${(k.count('enter', from) / ticks).toFixed(2)} enters per tick, host calls per echoed request: ${perReq.toFixed(2)}`);
+});
+
 test.run();

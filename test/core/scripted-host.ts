@@ -278,7 +278,14 @@ export class ScriptedKernel {
     submitAndWaitTimeout: (ring) => this.host.submit(ring),
     enter: (ring, toSubmit, minComplete, flags, ts) => {
       this.log('enter', [ring, toSubmit, minComplete, flags, ts]);
-      return ring === this.ring ? 0 : -E.EBADF;
+      if (ring !== this.ring) return -E.EBADF;
+      if (toSubmit === 0) return 0;
+      // Like io_uring_enter: the prepared SQEs (up to to_submit) go to the kernel.
+      this.submits++;
+      const n = Math.min(toSubmit, this.prepared.length);
+      for (const s of this.prepared.slice(0, n)) s.submitNo = this.submits;
+      this.prepared = this.prepared.slice(n);
+      return n;
     },
     waitCqe: () => ({ ret: -E.EAGAIN, cqe: { userData: 0n, res: 0, flags: 0 } }),
     waitCqeTimeout: () => ({ ret: -62, cqe: { userData: 0n, res: 0, flags: 0 } }),

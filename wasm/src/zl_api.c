@@ -144,15 +144,25 @@ int32_t zl_x_recv_slab(void) {
 }
 
 /* Every flush goes through here: budgets decide what may re-arm first. */
-static int32_t flush(void) {
+static int32_t flush(bool reap) {
     zl_buf_flush();
     zl_budget_poll(zl_buf_free_count(), zl_buf_count(ZL_BUF_KERNEL));
-    return zl_work_flush();
+    return zl_work_flush(reap);
 }
+
+/* Set by tick: the CQE budget ran out, more may be waiting. */
+static bool more_cqes;
 
 EXPORT("submit")
 int32_t zl_x_submit(void) {
-    return zl_r.created ? flush() : -ZL_EBADF;
+    return zl_r.created ? flush(false) : -ZL_EBADF;
+}
+
+EXPORT("pending")
+uint32_t zl_x_pending(void) {
+    if (!zl_r.created)
+        return 0;
+    return (more_cqes ? 1u : 0u) | (zl_work_pending() ? 2u : 0u);
 }
 
 EXPORT("sweep")
@@ -168,9 +178,7 @@ zl_list *zl_x_tick(void) {
     /* Slots whose `closed` went out with the previous tick are free now. */
     zl_conn_reap();
     zl_accept_poll();
-    flush();
-    if (zl_r.defer_taskrun)
-        zl_enter(zl_r.ring, 0, 0, ZL_ENTER_GETEVENTS, NULL); /* runs the deferred task work */
+    flush(true); /* submit + GETEVENTS: one enter */
     uint32_t total = 0;
     while (total < zl_r.cqe_batch) {
         uint32_t want = zl_r.cqe_batch - total;
@@ -203,6 +211,7 @@ zl_list *zl_x_tick(void) {
         if (probe != peek_buf && n > 0)
             free(probe);
     }
+    more_cqes = total == zl_r.cqe_batch;
     zl_accept_idle(total == 0);
     return zl_ev_take();
 }

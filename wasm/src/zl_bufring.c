@@ -184,11 +184,15 @@ int32_t zl_buf_release(uint32_t bid) {
     return 0;
 }
 
-uint32_t zl_buf_flush(void) {
+uint32_t zl_buf_publishable(void) {
     uint32_t limit = zl_budget_publish_limit(B.entries);
     uint32_t used = B.count[ZL_BUF_KERNEL] + B.count[ZL_BUF_APP];
     uint32_t room = limit > used ? limit - used : 0;
-    uint32_t n = B.nret < room ? B.nret : room;
+    return B.nret < room ? B.nret : room;
+}
+
+uint32_t zl_buf_flush(void) {
+    uint32_t n = zl_buf_publishable();
     if (n == 0)
         return 0;
     for (uint32_t i = 0; i < n; i++) {

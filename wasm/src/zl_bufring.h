@@ -61,6 +61,8 @@ int32_t zl_buf_release(uint32_t bid);
 /* Publishes every RETURNING buffer: n buf-ring-add, one buf-ring-advance.
  * Returns how many were published. */
 uint32_t zl_buf_flush(void);
+/* How many RETURNING buffers the next flush would publish (the reserve waits). */
+uint32_t zl_buf_publishable(void);
 
 uint32_t zl_buf_count(uint32_t state);
 

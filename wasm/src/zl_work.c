@@ -72,7 +72,7 @@ static uint32_t prepare(zl_conn *c) {
     return w;
 }
 
-int32_t zl_work_flush(void) {
+int32_t zl_work_flush(bool reap) {
     zl_buf_flush();
     zl_accept_prep();
     /* Handlers run from prepare() (a failed prep closes the conn) may list more
@@ -92,5 +92,9 @@ int32_t zl_work_flush(void) {
     /* A send that failed to prepare closes and retires its conn, which returns
      * buffers: publish them now rather than a tick later. */
     zl_buf_flush();
-    return zl_sq_submit();
+    return reap ? zl_sq_submit_and_reap() : zl_sq_submit();
+}
+
+bool zl_work_pending(void) {
+    return work.n > 0 || zl_r.sq_pending > 0 || zl_buf_publishable() > 0;
 }

@@ -6,6 +6,7 @@
 #ifndef ZL_WORK_H
 #define ZL_WORK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "zl_conn.h"
 
@@ -13,8 +14,11 @@
 int32_t zl_work_init(uint32_t slots);
 void zl_work_fini(void);
 void zl_work_add(zl_conn *c, uint32_t work);
-/* Publishes returned buffers, prepares every
+/* `reap`: the flush of a tick (zl_sq_submit_and_reap), else a plain submit.
+ * Publishes returned buffers, prepares every
  * pending SQE and submits: the one enter of a flush. Returns the submit result. */
-int32_t zl_work_flush(void);
+int32_t zl_work_flush(bool reap);
+/* Work or buffer returns are queued: a flush has something to do. */
+bool zl_work_pending(void);
 
 #endif
