@@ -336,7 +336,12 @@ export class HeadParser {
           return -1;
       }
     }
-    if (this.#state === S_TARGET && p - this.targetStart > lim.maxUrlSize) return this.#fail(414, 'request-target too long');
+    this.#state = st;
+    this.#tok = tok;
+    this.#lastNonWs = lastNonWs;
+    this.#nameStart = nameStart;
+    this.#nameEnd = nameEnd;
+    if (st === S_TARGET && p - this.targetStart > lim.maxUrlSize) return this.#fail(414, 'request-target too long');
     return p;
   }
 
