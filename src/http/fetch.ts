@@ -44,6 +44,30 @@ async function settlesNow<T>(p: Promise<T>): Promise<boolean> {
   return settled;
 }
 
+/**
+ * The symbol under which Node's Response (undici) keeps its state, whose
+ * `body.source` is the string or bytes the Response was made from: found on
+ * the first response, null where there is none (Node 24's undici, Bun, Deno).
+ */
+let stateKey: symbol | null | undefined;
+
+interface BodyState { stream?: ReadableStream | null; source?: unknown }
+
+/**
+ * A Response made from a string or bytes, not yet read: those bytes, so the
+ * body goes out without a stream being pulled (most of the cost of a small
+ * response in Node). Anything else (a stream, a used body, another runtime's
+ * Response): undefined, and the body is read through its stream.
+ */
+function sourceOf(response: Response): string | Uint8Array | undefined {
+  if (stateKey === undefined) stateKey = Object.getOwnPropertySymbols(response).find((k) => k.description === 'state') ?? null;
+  if (stateKey === null || response.bodyUsed) return undefined;
+  const body = ((response as unknown as Record<symbol, { body?: BodyState | null } | undefined>)[stateKey])?.body;
+  if (body === undefined || body === null || body.stream?.locked === true) return undefined;
+  const src = body.source;
+  return typeof src === 'string' || src instanceof Uint8Array ? src : undefined;
+}
+
 async function writeResponse(response: Response, res: HttpResponse): Promise<void> {
   res.status = response.status;
   let lines = '';
@@ -51,6 +75,8 @@ async function writeResponse(response: Response, res: HttpResponse): Promise<voi
     if (!SKIP.has(name)) lines += `${name}: ${value}\r\n`;
   });
   if (lines.length > 0) res.appendRaw(lines, false);
+  const known = sourceOf(response);
+  if (known !== undefined) { res.end(known); return; }
   const body = response.body;
   if (body === null) { res.end(); return; }
   const reader = body.getReader();
