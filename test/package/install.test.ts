@@ -167,7 +167,7 @@ test('the .d.ts files type-check through the exports map (zergling, zergling/sim
     "import { serve, headerBlock, type FastHandler, type HttpServer } from 'zergling/http';",
     "const TEXT = headerBlock({ 'content-type': 'text/plain' });",
     "const fast: FastHandler = (req, res) => { res.headers(TEXT).end(req.pathIs('/') ? 'hi' : req.url); };",
-    "const web: Promise<HttpServer> = serve({ backend: sim, fetch: async (r: Request) => new Response(await r.text()) });",
+    "const web: Promise<HttpServer> = serve({ backend: createSimBackend({ seed: 2 }), fetch: async (r: Request) => new Response(await r.text()) });",
     "// @ts-expect-error: a fetch handler returns a Response",
     "void serve({ fetch: () => 42 });",
     'const sim: SimBackend = createSimBackend({ seed: 1 });',
