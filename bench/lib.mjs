@@ -16,6 +16,8 @@ export function familyOf(server) {
     uring_http: 'C io_uring (ref)',
     zergling_echo: 'zergling',
     zergling_http: 'zergling',
+    zergling_http_fetch: 'zergling fetch',
+    zergling_http_node: 'node:http over zergling',
     zergling_echo_bun: 'zergling on Bun',
     zergling_http_bun: 'zergling on Bun',
     zergling_echo_deno: 'zergling on Deno',
@@ -35,7 +37,7 @@ export function familyOf(server) {
 }
 
 // column / legend order: reference, zergling, zergling N reactors, then peers
-const FAMILY_RANK = ['C io_uring (ref)', 'zergling', 'zergling *', 'Node net/http', 'Bun', 'Deno', 'Bun node:*', 'Deno node:*'];
+const FAMILY_RANK = ['C io_uring (ref)', 'zergling', 'zergling fetch', 'zergling *', 'node:http over zergling', 'Node net/http', 'Bun', 'Deno', 'Bun node:*', 'Deno node:*'];
 export function familyOrder(families) {
   const rank = (f) => {
     const i = FAMILY_RANK.indexOf(f);

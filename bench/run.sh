@@ -69,8 +69,10 @@ DENO=${DENO:-$ROOT/node_modules/.bin/deno}
 # Echo servers serve echo64 echo1k pipe16 bulk64m; HTTP servers http http_pipe16.
 # zergling_echo_rN / zergling_http_rN: the example with `--reactors N`.
 # zergling_{echo,http}_{bun,deno}: the same example (its built JS) run by Bun / Deno.
+# zergling_http: serve()'s fast path; zergling_http_fetch: serve({ fetch }) (Web
+# Request/Response); zergling_http_node: node:http over zergling connections.
 ECHO_SERVERS="uring_echo zergling_echo zergling_echo_bun zergling_echo_deno node_net bun_echo deno_echo bun_net deno_net"
-HTTP_SERVERS="uring_http zergling_http zergling_http_bun zergling_http_deno node_http bun_http deno_http bun_node_http deno_node_http"
+HTTP_SERVERS="uring_http zergling_http zergling_http_fetch zergling_http_node zergling_http_bun zergling_http_deno node_http bun_http deno_http bun_node_http deno_node_http"
 
 zl_supports_reactors() { grep -q -- '--reactors' "$ROOT/examples/$1.ts" 2>/dev/null; }
 
@@ -78,7 +80,7 @@ default_servers() {
     local s="uring_echo zergling_echo"
     zl_supports_reactors echo && s+=" zergling_echo_r2"
     s+=" zergling_echo_bun zergling_echo_deno node_net bun_echo deno_echo"
-    s+=" uring_http zergling_http zergling_http_bun zergling_http_deno node_http bun_http deno_http"
+    s+=" uring_http zergling_http zergling_http_fetch zergling_http_node zergling_http_bun zergling_http_deno node_http bun_http deno_http"
     echo "$s"
 }
 
@@ -91,9 +93,11 @@ server_kind() { # prints echo|http, fails for an unknown name
 
 # server_cmd NAME PORT: sets CMD (array) and CPUS, or SKIP (a reason)
 server_cmd() {
-    local name=$1 port=$2 reactors= runtime=node
+    local name=$1 port=$2 reactors= runtime=node api=
     CMD=() SKIP= CPUS=$SERVER_CPU
     case $name in
+    zergling_http_fetch) api=fetch name=zergling_http ;;
+    zergling_http_node) api=node name=zergling_http ;;
     zergling_echo_bun | zergling_http_bun) runtime=bun name=${name%_bun} ;;
     zergling_echo_deno | zergling_http_deno) runtime=deno name=${name%_deno} ;;
     zergling_echo_r*) reactors=${name#zergling_echo_r} name=zergling_echo ;;
@@ -133,6 +137,7 @@ server_cmd() {
         else
             CMD=("$NODE" --import tsx "examples/$ex.ts" --port "$port" $ZL_ARGS)
         fi
+        [ -n "$api" ] && CMD+=(--api "$api")
         if [ -n "$reactors" ]; then
             [[ $reactors =~ ^[0-9]+$ ]] || { SKIP="bad reactor count '$reactors'"; return; }
             CMD+=(--reactors "$reactors")

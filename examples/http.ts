@@ -1,61 +1,67 @@
-// HTTP/1.1 "Hello, World!" on io_uring, keep-alive and pipelining.
+// The HTTP/1.1 demo on io_uring (`make run`): zergling/http's serve() with
+// the routes of http-app.ts.
 //   node --import tsx examples/http.ts [--port 8080] [--host 127.0.0.1]
-// Requests are found by scanning each received chunk (a view over the receive
-// slab, no copy) for "\r\n\r\n"; all the requests of one chunk are answered by
-// one write of prebuilt responses. No per-request allocation.
+//        [--api fast|fetch|node] [--reactors N]
+// --api fast (default): the zero-copy handler; fetch: Web Request/Response;
+// node: node:http's own server over zergling connections (conn.toDuplex()).
+// --reactors N runs N reactor threads (the cluster), each importing http-app.ts.
+import http from 'node:http';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { listen, type Connection } from '../src/index.ts';
+import { listen } from '../src/index.ts';
+import { serve } from '../src/http/index.ts';
+import { fetch, handler } from './http-app.ts';
 
 const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '8080' },
     host: { type: 'string', default: '127.0.0.1' },
+    api: { type: 'string', default: 'fast' },
+    reactors: { type: 'string' },
   },
 });
+const port = Number(values.port);
+const host = values.host;
+const api = values.api;
+if (api !== 'fast' && api !== 'fetch' && api !== 'node') throw new Error(`--api must be fast, fetch or node (got ${api})`);
 
-const RESPONSE = Buffer.from(
-  'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, World!', 'latin1');
-const BATCH = 64;
-const RESPONSES = new Uint8Array(RESPONSE.length * BATCH);
-for (let i = 0; i < BATCH; i++) RESPONSES.set(RESPONSE, i * RESPONSE.length);
-const CR = 13, LF = 10;
-
-async function serve(conn: Connection): Promise<void> {
-  let matched = 0; // bytes of "\r\n\r\n" matched at the end of what came so far
-  for await (const bytes of conn) {
-    let requests = 0;
-    let m = matched;
-    for (let i = 0, n = bytes.length; i < n; i++) {
-      const b = bytes[i];
-      if (b === LF) {
-        if (m === 1) m = 2;
-        else if (m === 3) { requests++; m = 0; } else m = 0;
-      } else if (b === CR) {
-        m = m === 2 ? 3 : 1;
-      } else {
-        m = 0;
-      }
-    }
-    matched = m;
-    let ok = true;
-    while (requests > 0) {
-      const k = requests < BATCH ? requests : BATCH;
-      ok = conn.write(k === BATCH ? RESPONSES : RESPONSES.subarray(0, k * RESPONSE.length));
-      requests -= k;
-    }
-    if (!ok) await conn.flush();
-  }
+let close: (opts: { deadlineMs: number }) => Promise<void>;
+let address: { address: string; port: number };
+let stats: () => unknown;
+if (values.reactors !== undefined) {
+  if (api === 'node') throw new Error('--api node has no --reactors');
+  const ext = extname(fileURLToPath(import.meta.url));
+  const s = await serve({
+    port, host, reactors: Number(values.reactors),
+    module: new URL(`./http-app${ext}`, import.meta.url), moduleOptions: { api },
+  });
+  s.on('error', (err) => console.error(`reactor ${err.reactor}:`, err));
+  close = (o) => s.close(o);
+  address = s.address();
+  stats = () => null;
+} else if (api === 'node') {
+  const httpServer = http.createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 13 });
+    res.end('Hello, World!');
+  });
+  const s = await listen({ port, host, onConnection: (conn) => { httpServer.emit('connection', conn.toDuplex()); } });
+  close = (o) => s.close(o);
+  address = s.address();
+  stats = () => s.stats();
+} else {
+  const s = api === 'fetch' ? await serve({ port, host, fetch }) : await serve({ port, host, handler });
+  close = (o) => s.close(o);
+  address = s.address();
+  stats = () => s.stats();
 }
 
-const server = await listen({ port: Number(values.port), host: values.host, onConnection: serve });
-
-const { address, port } = server.address();
-console.log(`listening on ${address.includes(':') ? `[${address}]` : address}:${port}`);
+console.log(`listening on ${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port} (api ${api})`);
 
 const stop = (): void => {
   setTimeout(() => process.exit(1), 5000).unref(); // a last resort, never reached normally
-  if (process.env.ZERGLING_STATS) console.error(JSON.stringify(server.stats()));
-  server.close({ deadlineMs: 2000 }).then(() => { process.exitCode = 0; }, (err) => {
+  if (process.env.ZERGLING_STATS) console.error(JSON.stringify(stats()));
+  close({ deadlineMs: 2000 }).then(() => { process.exitCode = 0; }, (err: unknown) => {
     console.error(err);
     process.exitCode = 1;
   });

@@ -122,8 +122,8 @@ function signal(child: ChildProcess, sig: NodeJS.Signals): void {
   if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, sig);
 }
 
-async function startExample(file: string): Promise<{ child: ChildProcess; port: number; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [...runtimeArgs(file), '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+async function startExample(file: string, args: string[] = []): Promise<{ child: ChildProcess; port: number; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, [...runtimeArgs(file), '--port', '0', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   let err = '';
   child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
@@ -139,38 +139,100 @@ async function startExample(file: string): Promise<{ child: ChildProcess; port: 
   return { child, port, exited };
 }
 
-test('examples/http.ts: keep-alive, 16 pipelined requests answered in order, clean exit on SIGTERM', async () => {
-  const { child, port, exited } = await startExample('examples/http.ts');
-  try {
-    const s = await connect(port);
-    const req = 'GET / HTTP/1.1\r\nHost: x\r\n\r\n';
-    const resp = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, World!';
-    const one = await deadline(roundTrip(s, Buffer.from(req)).then((b) => b.toString()), 3000, 'one request');
-    assert.is(one, resp);
-    const p = readBytes(s, resp.length * 16);
-    s.write(req.repeat(16));
-    assert.is((await deadline(p, 3000, '16 pipelined')).toString(), resp.repeat(16));
-    // A request split across writes (and TCP segments) still counts once.
-    const q = readBytes(s, resp.length);
-    s.write('GET / HTTP/1.1\r\nHo');
-    await new Promise((r) => setTimeout(r, 20));
-    s.write('st: x\r\n\r');
-    await new Promise((r) => setTimeout(r, 20));
-    s.write('\n');
-    assert.is((await deadline(q, 3000, 'split request')).toString(), resp);
-    s.end();
-    await closedSocket(s);
-    if (curlPath) {
-      const out = await new Promise<string>((resolve, reject) => {
-        execFile(curlPath, ['-s', '--max-time', '5', `http://127.0.0.1:${port}/`], (e, so) => (e ? reject(e) : resolve(so)));
-      });
-      assert.is(out, 'Hello, World!');
+/** Responses in `raw` as [status, headers, body] (Content-Length or chunked framing; HEAD: `headAt`). */
+function responses(raw: string, headAt: number[] = []): { status: number; head: string; body: string }[] {
+  const out: { status: number; head: string; body: string }[] = [];
+  let p = 0;
+  while (p < raw.length) {
+    const e = raw.indexOf('\r\n\r\n', p);
+    if (e < 0) break;
+    const head = raw.slice(p, e);
+    let q = e + 4;
+    let body = '';
+    const cl = /\r\ncontent-length: (\d+)/i.exec(head);
+    if (headAt.includes(out.length)) { /* no body */ } else if (cl) {
+      if (raw.length < q + Number(cl[1])) break; // not all here yet
+      body = raw.slice(q, q + Number(cl[1]));
+      q += Number(cl[1]);
+    } else if (/transfer-encoding: chunked/i.test(head)) {
+      for (;;) {
+        const le = raw.indexOf('\r\n', q);
+        if (le < 0) return out;
+        const n = parseInt(raw.slice(q, le), 16);
+        if (!(n >= 0) || raw.length < le + 2 + n + 2) return out;
+        body += raw.slice(le + 2, le + 2 + n);
+        q = le + 2 + n + 2;
+        if (n === 0) break;
+      }
     }
-  } finally {
-    signal(child, 'SIGTERM');
+    out.push({ status: Number(head.slice(9, 12)), head, body });
+    p = q;
   }
-  assert.is(await deadline(exited, 8000, 'http example exits on SIGTERM'), 0);
-});
+  return out;
+}
+
+for (const api of ['fast', 'fetch'] as const) {
+  test(`examples/http.ts --api ${api}: routes, HEAD, keep-alive, 16 pipelined in order, split request, clean exit on SIGTERM`, async () => {
+    const { child, port, exited } = await startExample('examples/http.ts', ['--api', api]);
+    try {
+      const s = await connect(port);
+      const req = 'GET / HTTP/1.1\r\nHost: x\r\n\r\n';
+      const readAll = async (n: number, send: string, headAt: number[] = []): Promise<ReturnType<typeof responses>> => {
+        let raw = '';
+        const onData = (d: Buffer): void => { raw += d.toString('latin1'); };
+        s.on('data', onData);
+        s.write(Buffer.from(send, 'latin1'));
+        await deadline((async () => { while (responses(raw, headAt).length < n) await new Promise((r) => setTimeout(r, 5)); })(), 3000, `${n} responses`);
+        s.off('data', onData);
+        return responses(raw, headAt);
+      };
+      const [one] = await readAll(1, req);
+      assert.is(one!.status, 200);
+      assert.is(one!.body, 'Hello, World!');
+      assert.match(one!.head, /\r\ncontent-type: text\/plain/i);
+      assert.match(one!.head, /\r\nDate: \w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT/);
+      const many = await readAll(16, req.repeat(16));
+      assert.equal(many.map((r) => r.body), Array(16).fill('Hello, World!'));
+      const head = await readAll(2, `HEAD / HTTP/1.1\r\nHost: x\r\n\r\n${req}`, [0]);
+      assert.is(head[0]!.body, '');
+      assert.match(head[0]!.head, /content-length: 13/i);
+      assert.is(head[1]!.body, 'Hello, World!', 'the response after a HEAD is intact');
+      const streamed = await readAll(1, 'GET /stream HTTP/1.1\r\nHost: x\r\n\r\n');
+      assert.match(streamed[0]!.head, /transfer-encoding: chunked/i);
+      assert.is(streamed[0]!.body, [1, 2, 3, 4, 5].map((i) => `line ${i} of 5\n`).join(''));
+      const body = JSON.stringify({ a: [1, 2], b: 'ü' });
+      const echoed = await readAll(1, `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${Buffer.from(body).toString('latin1')}`);
+      assert.equal(JSON.parse(Buffer.from(echoed[0]!.body, 'latin1').toString()), { received: { a: [1, 2], b: 'ü' }, bytes: Buffer.byteLength(body) });
+      const nf = await readAll(1, 'GET /nope HTTP/1.1\r\nHost: x\r\n\r\n');
+      assert.is(nf[0]!.status, 404);
+      // A request split across writes (and TCP segments) still counts once.
+      let raw = '';
+      s.on('data', (d: Buffer) => { raw += d.toString('latin1'); });
+      s.write('GET / HTTP/1.1\r\nHo');
+      await new Promise((r) => setTimeout(r, 20));
+      s.write('st: x\r\n\r');
+      await new Promise((r) => setTimeout(r, 20));
+      s.write('\n');
+      await deadline((async () => { while (responses(raw).length < 1) await new Promise((r) => setTimeout(r, 5)); })(), 3000, 'split request');
+      assert.is(responses(raw)[0]!.body, 'Hello, World!');
+      s.end();
+      await closedSocket(s);
+      if (curlPath) {
+        const out = await new Promise<string>((resolve, reject) => {
+          execFile(curlPath, ['-s', '--max-time', '5', `http://127.0.0.1:${port}/`], (e, so) => (e ? reject(e) : resolve(so)));
+        });
+        assert.is(out, 'Hello, World!');
+        const headOut = await new Promise<string>((resolve, reject) => {
+          execFile(curlPath, ['-s', '-I', '--max-time', '5', `http://127.0.0.1:${port}/`], (e, so) => (e ? reject(e) : resolve(so)));
+        });
+        assert.match(headOut, /^HTTP\/1\.1 200 OK\r\n/);
+      }
+    } finally {
+      signal(child, 'SIGTERM');
+    }
+    assert.is(await deadline(exited, 8000, 'http example exits on SIGTERM'), 0);
+  });
+}
 
 test('examples/echo.ts: echoes and exits cleanly on SIGINT', async () => {
   const { child, port, exited } = await startExample('examples/echo.ts');

@@ -111,7 +111,8 @@ test('the tarball holds the JS, the types, the reactor component and both prebui
   assert.match(packInfo!.filename, /^zergling-\d+\.\d+\.\d+\.tgz$/);
   for (const f of [
     'package.json', 'README.md', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cluster/index.js',
-    'dist/src/cluster/worker.js', 'dist/bridge/sim/index.js', 'dist/bridge/sim/index.d.ts', 'dist/bridge/native-load.js',
+    'dist/src/cluster/worker.js', 'dist/src/http/index.js', 'dist/src/http/index.d.ts', 'dist/src/http/cluster-handler.js',
+    'dist/bridge/sim/index.js', 'dist/bridge/sim/index.d.ts', 'dist/bridge/native-load.js',
     'dist/bridge/gen/reactor/reactor.js', 'dist/bridge/gen/reactor/reactor.core.wasm', 'dist/bridge/gen/types/reactor-core.d.ts',
     'prebuilds/linux-x64-glibc/zergling_native.node', 'prebuilds/linux-x64-musl/zergling_native.node',
     'native/binding.gyp', 'native/exports.map', 'scripts/install.mjs',
@@ -158,17 +159,23 @@ test('the simulator gives the same trace hash for each seed under all five runti
   for (const [name, r] of results) assert.equal(r.sim.map((s) => s.hash), ref, name);
 });
 
-test('the .d.ts files type-check through the exports map (zergling, zergling/sim, zergling/cluster)', () => {
+test('the .d.ts files type-check through the exports map (zergling, zergling/sim, zergling/cluster, zergling/http)', () => {
   writeFileSync(join(app, 'check.ts'), [
     "import { listen, listenCluster, type Connection, type Server } from 'zergling';",
     "import { createSimBackend, type SimBackend } from 'zergling/sim';",
     "import { listen as clusterListen, type ClusterHandler } from 'zergling/cluster';",
+    "import { serve, headerBlock, type FastHandler, type HttpServer } from 'zergling/http';",
+    "const TEXT = headerBlock({ 'content-type': 'text/plain' });",
+    "const fast: FastHandler = (req, res) => { res.headers(TEXT).end(req.pathIs('/') ? 'hi' : req.url); };",
+    "const web: Promise<HttpServer> = serve({ backend: createSimBackend({ seed: 2 }), fetch: async (r: Request) => new Response(await r.text()) });",
+    "// @ts-expect-error: a fetch handler returns a Response",
+    "void serve({ fetch: () => 42 });",
     'const sim: SimBackend = createSimBackend({ seed: 1 });',
     'const server: Promise<Server> = listen({ backend: sim, onConnection: (c: Connection) => { c.write(new Uint8Array(1)); } });',
     'const handler: ClusterHandler = async (conn) => { for await (const b of conn) conn.write(b); };',
     '// @ts-expect-error: ports are numbers',
     "void listen({ port: '80' });",
-    'void [server, handler, listenCluster, clusterListen];',
+    'void [server, handler, listenCluster, clusterListen, fast, web];',
   ].join('\n'));
   const r = run(`${root}node_modules/.bin/tsc`, ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext',
     '--target', 'es2022', '--types', 'node', '--typeRoots', `${root}node_modules/@types`, 'check.ts']);

@@ -1,0 +1,129 @@
+// The fetch-style API on top of the fast path: a Web `Request` per request
+// (body as a ReadableStream of copies: a consumer may keep its chunks), the
+// handler's `Response` written back with Content-Length when its body is one
+// piece and chunked when it streams, with the connection's backpressure.
+import { ZerglingError } from '../errors.ts';
+import { httpCodes } from './errors.ts';
+import type { FastHandler } from './conn.ts';
+import type { HttpRequest } from './request.ts';
+import type { HttpResponse } from './response.ts';
+
+export type FetchHandler = (request: Request) => Response | Promise<Response>;
+
+/** Response headers the server writes itself. */
+const SKIP = new Set(['connection', 'transfer-encoding', 'content-length', 'keep-alive', 'date']);
+
+function bodyStream(req: HttpRequest): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const b = await req.read();
+      if (b === null) controller.close();
+      else controller.enqueue(b.slice());
+    },
+  });
+}
+
+function toRequest(req: HttpRequest, authority: string): Request {
+  const target = req.url;
+  const host = req.header('host') ?? authority;
+  const url = target.charCodeAt(0) === 0x2f ? `http://${host}${target}` : target === '*' ? `http://${host}/` : target;
+  const method = req.method;
+  const init: RequestInit & { duplex?: 'half' } = { method, headers: req.headerPairs() };
+  if (req.hasBody && method !== 'GET' && method !== 'HEAD') {
+    init.body = bodyStream(req);
+    init.duplex = 'half';
+  }
+  return new Request(url, init);
+}
+
+/** True if the promise settles within a few microtask turns (a body that is already there). */
+async function settlesNow<T>(p: Promise<T>): Promise<boolean> {
+  let settled = false;
+  p.then(() => { settled = true; }, () => { settled = true; });
+  for (let i = 0; i < 4 && !settled; i++) await undefined;
+  return settled;
+}
+
+/**
+ * The symbol under which Node's Response (undici) keeps its state, whose
+ * `body.source` is the string or bytes the Response was made from: found on
+ * the first response, null where there is none (Node 24's undici, Bun, Deno).
+ */
+let stateKey: symbol | null | undefined;
+
+interface BodyState { stream?: ReadableStream | null; source?: unknown }
+
+/**
+ * A Response made from a string or bytes, not yet read: those bytes, so the
+ * body goes out without a stream being pulled (most of the cost of a small
+ * response in Node). Anything else (a stream, a used body, another runtime's
+ * Response): undefined, and the body is read through its stream.
+ */
+function sourceOf(response: Response): string | Uint8Array | undefined {
+  if (stateKey === undefined) stateKey = Object.getOwnPropertySymbols(response).find((k) => k.description === 'state') ?? null;
+  if (stateKey === null || response.bodyUsed) return undefined;
+  const body = ((response as unknown as Record<symbol, { body?: BodyState | null } | undefined>)[stateKey])?.body;
+  if (body === undefined || body === null || body.stream?.locked === true) return undefined;
+  const src = body.source;
+  return typeof src === 'string' || src instanceof Uint8Array ? src : undefined;
+}
+
+async function writeResponse(response: Response, res: HttpResponse): Promise<void> {
+  res.status = response.status;
+  let lines = '';
+  response.headers.forEach((value, name) => {
+    if (!SKIP.has(name)) lines += `${name}: ${value}\r\n`;
+  });
+  if (lines.length > 0) res.appendRaw(lines, false);
+  const known = sourceOf(response);
+  if (known !== undefined) { res.end(known); return; }
+  const body = response.body;
+  if (body === null) { res.end(); return; }
+  const reader = body.getReader();
+  try {
+    const first = await reader.read();
+    if (first.done) { res.end(); return; }
+    const second = reader.read();
+    if (await settlesNow(second)) {
+      const s = await second;
+      if (s.done) { res.end(bytesOf(first.value)); return; }
+      res.write(bytesOf(first.value));
+      if (!res.write(bytesOf(s.value))) await res.flush();
+    } else {
+      // A body still being produced: send what there is now, chunked.
+      if (!res.write(bytesOf(first.value))) await res.flush();
+      const s = await second;
+      if (s.done) { res.end(); return; }
+      if (!res.write(bytesOf(s.value))) await res.flush();
+    }
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) break;
+      if (!res.write(bytesOf(r.value))) await res.flush();
+    }
+    res.end();
+  } catch (err) {
+    void reader.cancel(err).catch(() => {});
+    throw err;
+  }
+}
+
+function bytesOf(v: unknown): Uint8Array {
+  if (v instanceof Uint8Array) return v;
+  if (typeof v === 'string') return Buffer.from(v, 'utf8');
+  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  throw new ZerglingError(httpCodes.BAD_RESPONSE, 'a response body chunk is not bytes');
+}
+
+/** The fast-path handler that serves `fetch`. */
+export function fetchHandler(fetch: FetchHandler, authority: () => string): FastHandler {
+  return async (req, res) => {
+    const request = toRequest(req, authority());
+    const response = await fetch(request);
+    if (!(response instanceof Response)) {
+      throw new ZerglingError(httpCodes.BAD_RESPONSE, `fetch() must return a Response, got ${typeof response}`);
+    }
+    await writeResponse(response, res);
+  };
+}

@@ -1,0 +1,446 @@
+// The request-head parser (RFC 9112 §2–§6): request line and header fields,
+// incremental over whatever bytes arrive. It never copies and never
+// allocates: it records where tokens lie (indexes into the buffer it was
+// given) and the framing facts the server needs, and keeps its state when
+// the bytes end mid-head, so a head split at any byte costs one pass.
+//
+// Strict where leniency is how requests get smuggled: CRLF only (a bare CR
+// or LF is refused), no whitespace before a field's colon, no obs-fold, one
+// Content-Length of plain digits, Transfer-Encoding exactly "chunked" and
+// never with Content-Length, exactly one Host in HTTP/1.1.
+import { CR, COLON, COMMA, HTAB, LF, SP, TARGET, TCHAR, eqLower } from './chars.ts';
+
+export interface HeadLimits {
+  /** Request line + header fields + the empty line, bytes. */
+  maxHeaderSize: number;
+  /** Header field lines. */
+  maxHeaders: number;
+  /** Request-target bytes. */
+  maxUrlSize: number;
+  /** Declared or received body bytes. */
+  maxBodySize: number;
+}
+
+// States. Numbers, not strings: the switch compiles to a jump table.
+const S_LEADING = 0; // optional empty lines before the request line (RFC 9112 §2.2)
+const S_LEADING_LF = 1;
+const S_METHOD = 2;
+const S_TARGET = 3;
+const S_VERSION = 4;
+const S_LINE_LF = 5;
+const S_FIELD_START = 6;
+const S_NAME = 7;
+const S_VALUE_LEAD = 8;
+const S_VALUE = 9;
+const S_VALUE_LF = 10;
+const S_END_LF = 11;
+const S_DONE = 12;
+const S_ERROR = 13;
+
+/** At most this many empty lines are skipped before a request line. */
+const MAX_LEADING_LINES = 4;
+/** Content-Length digits beyond which the value cannot fit a safe integer. */
+const MAX_LENGTH_DIGITS = 15;
+
+/** Interned method strings: reading `method` of a common request allocates nothing. */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE'];
+
+export class HeadParser {
+  readonly limits: HeadLimits;
+  // ---- results (valid once `done`)
+  done = false;
+  /** HTTP status to refuse the request with (400, 413, 414, 417, 431, 501, 505), or 0. */
+  error = 0;
+  /** Which rule refused it (for logs and tests). */
+  reason = '';
+  methodStart = 0;
+  methodEnd = 0;
+  targetStart = 0;
+  targetEnd = 0;
+  /** 0 for HTTP/1.0, 1 for HTTP/1.1 (and 1.x, treated as 1.1: RFC 9110 §2.5). */
+  minor = 1;
+  /** Header fields: [nameStart, nameEnd, valueStart, valueEnd] per field (value without surrounding OWS). */
+  readonly fields: Int32Array;
+  fieldCount = 0;
+  /** Declared Content-Length, or -1. */
+  contentLength = -1;
+  chunked = false;
+  /** The connection may carry another request after this one. */
+  keepAlive = true;
+  expectContinue = false;
+  /** The position of the request line's first byte. */
+  headStart = 0;
+
+  // ---- state
+  #state = S_LEADING;
+  #leading = 0;
+  #tok = 0;
+  #lastNonWs = 0;
+  #nameStart = 0;
+  #nameEnd = 0;
+  #hosts = 0;
+  #close = false;
+  #keepAliveToken = false;
+  #te = 0; // Transfer-Encoding field lines seen
+  #teChunked = 0;
+  #teLastChunked = false;
+  #teOther = false;
+
+  constructor(limits: HeadLimits) {
+    this.limits = limits;
+    this.fields = new Int32Array(limits.maxHeaders * 4);
+  }
+
+  reset(): void {
+    this.done = false;
+    this.error = 0;
+    this.reason = '';
+    this.minor = 1;
+    this.fieldCount = 0;
+    this.contentLength = -1;
+    this.chunked = false;
+    this.keepAlive = true;
+    this.expectContinue = false;
+    this.#state = S_LEADING;
+    this.#leading = 0;
+    this.#hosts = 0;
+    this.#close = false;
+    this.#keepAliveToken = false;
+    this.#te = 0;
+    this.#teChunked = 0;
+    this.#teLastChunked = false;
+    this.#teOther = false;
+  }
+
+  /** True before the first byte of a request line (only empty lines so far, if any). */
+  get idle(): boolean {
+    return this.#state === S_LEADING || this.#state === S_LEADING_LF;
+  }
+
+  /** True while the request line's target is being read (an over-long head is then 414, not 431). */
+  get inTarget(): boolean {
+    return this.#state === S_TARGET || this.#state === S_METHOD;
+  }
+
+  /** Moves every recorded position by `delta`: the caller copied the partial head elsewhere. */
+  rebase(delta: number): void {
+    this.headStart += delta;
+    this.methodStart += delta;
+    this.methodEnd += delta;
+    this.targetStart += delta;
+    this.targetEnd += delta;
+    this.#tok += delta;
+    this.#lastNonWs += delta;
+    this.#nameStart += delta;
+    this.#nameEnd += delta;
+    const f = this.fields;
+    for (let i = 0, n = this.fieldCount * 4; i < n; i++) f[i]! += delta;
+  }
+
+  /** The method as a string: interned for the common ones. */
+  method(buf: Uint8Array): string {
+    const s = this.methodStart, n = this.methodEnd - s;
+    for (let i = 0; i < METHODS.length; i++) {
+      const m = METHODS[i]!;
+      if (m.length !== n) continue;
+      let j = 0;
+      while (j < n && buf[s + j] === m.charCodeAt(j)) j++;
+      if (j === n) return m;
+    }
+    let out = '';
+    for (let i = s; i < this.methodEnd; i++) out += String.fromCharCode(buf[i]!);
+    return out;
+  }
+
+  #fail(status: number, reason: string): number {
+    this.error = status;
+    this.reason = reason;
+    this.#state = S_ERROR;
+    return -1;
+  }
+
+  /**
+   * Parses buf[pos, end). Returns the position after the bytes it consumed
+   * (the first body byte when the head ended: `done`), or -1 when the request
+   * is refused (`error`, `reason`). Call again with the next bytes when it
+   * returns `end` without `done`; positions stay indexes into the same buffer.
+   */
+  execute(buf: Uint8Array, pos: number, end: number): number {
+    let p = pos;
+    const lim = this.limits;
+    // Locals while parsing (stored back on every exit): field reads and
+    // writes of `this` per token cost more than the bytes between tokens.
+    let st = this.#state, tok = this.#tok, lastNonWs = this.#lastNonWs, nameStart = this.#nameStart, nameEnd = this.#nameEnd;
+    while (p < end) {
+      switch (st) {
+        case S_LEADING: {
+          const c = buf[p]!;
+          if (c === CR) { st = S_LEADING_LF; p++; break; }
+          if (c === LF) return this.#fail(400, 'bare LF');
+          this.headStart = p;
+          this.methodStart = p;
+          st = S_METHOD;
+          break;
+        }
+        case S_LEADING_LF:
+          if (buf[p] !== LF) return this.#fail(400, 'CR without LF');
+          if (++this.#leading > MAX_LEADING_LINES) return this.#fail(400, 'too many empty lines before the request line');
+          st = S_LEADING;
+          p++;
+          break;
+        case S_METHOD: {
+          while (p < end && TCHAR[buf[p]!] === 1) p++;
+          if (p === end) break;
+          if (buf[p] !== SP || p === this.methodStart) return this.#fail(400, 'bad method');
+          this.methodEnd = p;
+          p++;
+          this.targetStart = p;
+          st = S_TARGET;
+          break;
+        }
+        case S_TARGET: {
+          while (p < end && TARGET[buf[p]!] === 1) p++;
+          if (p - this.targetStart > lim.maxUrlSize) return this.#fail(414, 'request-target too long');
+          if (p === end) break;
+          if (buf[p] !== SP || p === this.targetStart) return this.#fail(400, 'bad request-target');
+          this.targetEnd = p;
+          const t0 = buf[this.targetStart]!;
+          // origin-form, absolute-form, or '*' (asterisk-form, OPTIONS only); authority-form is CONNECT's, unsupported.
+          if (t0 !== 0x2f && !(t0 === 0x2a && p - this.targetStart === 1) && !isAbsoluteForm(buf, this.targetStart, p)) {
+            return this.#fail(400, 'request-target is neither origin-form nor absolute-form');
+          }
+          p++;
+          tok = p;
+          st = S_VERSION;
+          break;
+        }
+        case S_VERSION: {
+          while (p < end && buf[p] !== CR && p - tok < 9) p++;
+          if (p === end) break;
+          if (buf[p] !== CR) return this.#fail(400, 'bad HTTP-version');
+          const v = tok;
+          if (p - v !== 8 || buf[v] !== 0x48 || buf[v + 1] !== 0x54 || buf[v + 2] !== 0x54 || buf[v + 3] !== 0x50 ||
+            buf[v + 4] !== 0x2f || buf[v + 6] !== 0x2e) {
+            return this.#fail(400, 'bad HTTP-version');
+          }
+          const major = buf[v + 5]! - 0x30, minor = buf[v + 7]! - 0x30;
+          if (major < 0 || major > 9 || minor < 0 || minor > 9) return this.#fail(400, 'bad HTTP-version');
+          if (major !== 1) return this.#fail(505, `HTTP/${major}.${minor} is not supported`);
+          this.minor = minor === 0 ? 0 : 1;
+          st = S_LINE_LF;
+          p++;
+          break;
+        }
+        case S_LINE_LF:
+          if (buf[p] !== LF) return this.#fail(400, 'CR without LF');
+          p++;
+          st = S_FIELD_START;
+          break;
+        case S_FIELD_START: {
+          const c = buf[p]!;
+          if (c === CR) { st = S_END_LF; p++; break; }
+          if (c === SP || c === HTAB) return this.#fail(400, 'obs-fold or whitespace before a field name');
+          if (this.fieldCount === lim.maxHeaders) return this.#fail(431, 'too many header fields');
+          nameStart = p;
+          // The whole line in this buffer (the common case): one pass, no state
+          // changes. Anything else (a line cut by the buffer's end, an error)
+          // goes through the states from the name's first byte.
+          let q = p;
+          while (q < end && TCHAR[buf[q]!] === 1) q++;
+          if (q < end && q > p && buf[q] === COLON) {
+            const ne = q++;
+            while (q < end && (buf[q] === SP || buf[q] === HTAB)) q++;
+            const vs = q;
+            let last = q, ch = 0;
+            while (q < end) {
+              ch = buf[q]!;
+              if (ch > SP && ch !== 0x7f) { q++; last = q; continue; }
+              if (ch !== SP && ch !== HTAB) break;
+              q++;
+            }
+            if (ch === CR && q + 1 < end && buf[q + 1] === LF) {
+              p = q + 2;
+              if (p - this.headStart > lim.maxHeaderSize) return this.#fail(431, 'header section too large');
+              const i = this.fieldCount++ * 4, f = this.fields;
+              f[i] = nameStart;
+              f[i + 1] = ne;
+              f[i + 2] = vs;
+              f[i + 3] = last;
+              if (!this.#field(buf, nameStart, ne, vs, last)) return -1;
+              break;
+            }
+          }
+          st = S_NAME;
+          break;
+        }
+        case S_NAME: {
+          while (p < end && TCHAR[buf[p]!] === 1) p++;
+          if (p === end) break;
+          if (buf[p] !== COLON || p === nameStart) {
+            return this.#fail(400, buf[p] === SP || buf[p] === HTAB ? 'whitespace before a field colon' : 'bad field name');
+          }
+          nameEnd = p;
+          p++;
+          st = S_VALUE_LEAD;
+          break;
+        }
+        case S_VALUE_LEAD: {
+          while (p < end && (buf[p] === SP || buf[p] === HTAB)) p++;
+          if (p === end) break;
+          tok = p;
+          lastNonWs = p; // an empty value: [p, p)
+          st = S_VALUE;
+          break;
+        }
+        case S_VALUE: {
+          let last = lastNonWs;
+          let c = 0;
+          // Most value bytes are VCHAR or obs-text (> SP, not DEL): one compare each.
+          while (p < end) {
+            c = buf[p]!;
+            if (c > SP && c !== 0x7f) { p++; last = p; continue; }
+            if (c !== SP && c !== HTAB) break;
+            p++;
+          }
+          lastNonWs = last;
+          if (p === end) break;
+          if (c !== CR) return this.#fail(400, c === LF ? 'bare LF' : 'control character in a field value');
+          p++;
+          st = S_VALUE_LF;
+          break;
+        }
+        case S_VALUE_LF: {
+          if (buf[p] !== LF) return this.#fail(400, 'CR without LF');
+          p++;
+          if (p - this.headStart > lim.maxHeaderSize) return this.#fail(431, 'header section too large');
+          const i = this.fieldCount++ * 4, f = this.fields;
+          f[i] = nameStart;
+          f[i + 1] = nameEnd;
+          f[i + 2] = tok;
+          f[i + 3] = lastNonWs;
+          if (!this.#field(buf, nameStart, nameEnd, tok, lastNonWs)) return -1;
+          st = S_FIELD_START;
+          break;
+        }
+        case S_END_LF:
+          if (buf[p] !== LF) return this.#fail(400, 'CR without LF');
+          p++;
+          if (p - this.headStart > lim.maxHeaderSize) return this.#fail(431, 'header section too large');
+          if (!this.#finish()) return -1;
+          this.#state = S_DONE;
+          this.done = true;
+          return p;
+        case S_DONE:
+          return p;
+        default:
+          return -1;
+      }
+    }
+    this.#state = st;
+    this.#tok = tok;
+    this.#lastNonWs = lastNonWs;
+    this.#nameStart = nameStart;
+    this.#nameEnd = nameEnd;
+    if (st === S_TARGET && p - this.targetStart > lim.maxUrlSize) return this.#fail(414, 'request-target too long');
+    return p;
+  }
+
+  /** The framing and connection facts of one field line. False: refused. */
+  #field(buf: Uint8Array, ns: number, ne: number, vs: number, ve: number): boolean {
+    switch (ne - ns) {
+      case 4:
+        if (eqLower(buf, ns, ne, 'host') && ++this.#hosts > 1) { this.#fail(400, 'more than one Host'); return false; }
+        return true;
+      case 6:
+        if (!eqLower(buf, ns, ne, 'expect')) return true;
+        if (!eqLower(buf, vs, ve, '100-continue')) { this.#fail(417, 'unsupported expectation'); return false; }
+        this.expectContinue = true;
+        return true;
+      case 10:
+        if (eqLower(buf, ns, ne, 'connection')) this.#connection(buf, vs, ve);
+        return true;
+      case 14: {
+        if (!eqLower(buf, ns, ne, 'content-length')) return true;
+        if (this.contentLength >= 0) { this.#fail(400, 'more than one Content-Length'); return false; }
+        if (vs === ve) { this.#fail(400, 'empty Content-Length'); return false; }
+        let n = 0;
+        for (let i = vs; i < ve; i++) {
+          const d = buf[i]! - 0x30;
+          if (d < 0 || d > 9) { this.#fail(400, 'Content-Length is not a number'); return false; }
+          n = n * 10 + d;
+        }
+        if (ve - vs > MAX_LENGTH_DIGITS || n > this.limits.maxBodySize) { this.#fail(413, 'body too large'); return false; }
+        this.contentLength = n;
+        return true;
+      }
+      case 17:
+        if (eqLower(buf, ns, ne, 'transfer-encoding')) return this.#transferEncoding(buf, vs, ve);
+        return true;
+      default:
+        return true;
+    }
+  }
+
+  #connection(buf: Uint8Array, vs: number, ve: number): void {
+    let i = vs;
+    while (i < ve) {
+      while (i < ve && (buf[i] === SP || buf[i] === HTAB || buf[i] === COMMA)) i++;
+      const s = i;
+      while (i < ve && buf[i] !== COMMA && buf[i] !== SP && buf[i] !== HTAB) i++;
+      if (eqLower(buf, s, i, 'close')) this.#close = true;
+      else if (eqLower(buf, s, i, 'keep-alive')) this.#keepAliveToken = true;
+    }
+  }
+
+  /** A list of codings (RFC 9112 §6.1): each element a token, possibly with parameters. */
+  #transferEncoding(buf: Uint8Array, vs: number, ve: number): boolean {
+    this.#te++;
+    let i = vs;
+    let elements = 0;
+    while (i <= ve) {
+      while (i < ve && (buf[i] === SP || buf[i] === HTAB)) i++;
+      const s = i;
+      while (i < ve && TCHAR[buf[i]!] === 1) i++;
+      const e = i;
+      while (i < ve && (buf[i] === SP || buf[i] === HTAB)) i++;
+      if (i < ve && buf[i] !== COMMA) {
+        // a parameter (";q=...") or garbage: neither is a coding we honour, and
+        // leniency here is what smuggling vectors count on
+        this.#fail(400, 'malformed Transfer-Encoding');
+        return false;
+      }
+      if (s === e) {
+        if (i < ve) { i++; continue; } // an empty list element (",,") is allowed and ignored
+        break;
+      }
+      elements++;
+      if (eqLower(buf, s, e, 'chunked')) { this.#teChunked++; this.#teLastChunked = true; } else { this.#teOther = true; this.#teLastChunked = false; }
+      i++;
+    }
+    if (elements === 0) { this.#fail(400, 'empty Transfer-Encoding'); return false; }
+    return true;
+  }
+
+  /** The whole head is in: decide framing and persistence. False: refused. */
+  #finish(): boolean {
+    if (this.minor === 1 && this.#hosts === 0) { this.#fail(400, 'missing Host'); return false; }
+    if (this.#te > 0) {
+      if (this.minor === 0) { this.#fail(400, 'Transfer-Encoding in an HTTP/1.0 request'); return false; }
+      if (this.contentLength >= 0) { this.#fail(400, 'both Content-Length and Transfer-Encoding'); return false; }
+      if (this.#teChunked !== 1 || !this.#teLastChunked) {
+        this.#fail(400, 'Transfer-Encoding must end with one chunked');
+        return false;
+      }
+      if (this.#teOther) { this.#fail(501, 'transfer codings other than chunked are not implemented'); return false; }
+      this.chunked = true;
+    }
+    this.keepAlive = !this.#close && (this.minor === 1 || this.#keepAliveToken);
+    return true;
+  }
+}
+
+/** scheme "://" with an http(s) scheme, case-insensitive. */
+function isAbsoluteForm(buf: Uint8Array, s: number, e: number): boolean {
+  if (e - s > 7 && eqLower(buf, s, s + 7, 'http://')) return true;
+  return e - s > 8 && eqLower(buf, s, s + 8, 'https://');
+}
