@@ -47,7 +47,13 @@ function post(port: number, path: string, body: string, agent: http.Agent): Prom
   });
 }
 
+// A third-party client is the point of these parts, so a missing curl fails
+// (as a missing Chromium does in test/browser) instead of passing without it.
 const curlPath = ['/usr/bin/curl', '/bin/curl', '/usr/local/bin/curl'].find((p) => existsSync(p));
+function needCurl(): string {
+  assert.ok(curlPath, 'curl is missing: run make setup (APT_PKGS has curl)');
+  return curlPath!;
+}
 
 test('node:http handler over conn.toDuplex(): http.get, keep-alive POSTs, curl', async () => {
   const fd0 = procFds();
@@ -68,17 +74,14 @@ test('node:http handler over conn.toDuplex(): http.get, keep-alive POSTs, curl',
   }
   agent.destroy();
 
-  if (curlPath) {
-    const out = await deadline(new Promise<string>((resolve, reject) => {
-      execFile(curlPath, ['-s', '-S', '--max-time', '5', '-i', `http://127.0.0.1:${port}/curl`],
-        (err, stdout) => (err ? reject(err) : resolve(stdout)));
-    }), 8000, 'curl');
-    assert.match(out, /^HTTP\/1\.1 200 OK\r\n/);
-    assert.match(out, /x-served-by: zergling/i);
-    assert.ok(out.endsWith('GET /curl from 127.0.0.1'), `curl body: ${JSON.stringify(out.slice(-60))}`);
-  } else {
-    console.log('  (curl not installed: curl part skipped)');
-  }
+  const curl = needCurl();
+  const out = await deadline(new Promise<string>((resolve, reject) => {
+    execFile(curl, ['-s', '-S', '--max-time', '5', '-i', `http://127.0.0.1:${port}/curl`],
+      (err, stdout) => (err ? reject(err) : resolve(stdout)));
+  }), 8000, 'curl');
+  assert.match(out, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(out, /x-served-by: zergling/i);
+  assert.ok(out.endsWith('GET /curl from 127.0.0.1'), `curl body: ${JSON.stringify(out.slice(-60))}`);
 
   await server.close({ deadlineMs: 2000 });
   await new Promise((r) => httpServer.close(r));
@@ -160,12 +163,11 @@ test('examples/http.ts: keep-alive, 16 pipelined requests answered in order, cle
     assert.is((await deadline(q, 3000, 'split request')).toString(), resp);
     s.end();
     await closedSocket(s);
-    if (curlPath) {
-      const out = await new Promise<string>((resolve, reject) => {
-        execFile(curlPath, ['-s', '--max-time', '5', `http://127.0.0.1:${port}/`], (e, so) => (e ? reject(e) : resolve(so)));
-      });
-      assert.is(out, 'Hello, World!');
-    }
+    const curl = needCurl();
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(curl, ['-s', '--max-time', '5', `http://127.0.0.1:${port}/`], (e, so) => (e ? reject(e) : resolve(so)));
+    });
+    assert.is(out, 'Hello, World!');
   } finally {
     signal(child, 'SIGTERM');
   }
