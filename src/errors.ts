@@ -75,6 +75,17 @@ export function outOfRange(name: string, range: string, actual: unknown): Zergli
   );
 }
 
+/**
+ * The error of a listen that failed, from the core's negative errno, worded
+ * as Node's `exceptionWithHostPort` words it for EADDRINUSE (one place for
+ * listen() and the cluster's acceptor).
+ */
+export function listenError(rc: number, host: string, port: number): ZerglingError {
+  const err = errnoError(rc, 'listen', `${host}:${port}`);
+  if (err.code === 'EADDRINUSE') err.message = `listen EADDRINUSE: address already in use ${host}:${port}`;
+  return err;
+}
+
 /** An `AbortError` as Node's APIs raise it (`name` 'AbortError', `code` 'ABORT_ERR'). */
 export function abortError(reason?: unknown): ZerglingError {
   const err = new ZerglingError(codes.ABORT, 'The operation was aborted');

@@ -11,7 +11,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { Backend } from '../../bridge/backend.ts';
 import { abortError } from '../errors.ts';
 import type { AddressInfo, CloseOptions } from '../server.ts';
-import { closeDeadline } from '../handler.ts';
+import { closeDeadline, within } from '../lifecycle.ts';
 import { Acceptor } from './acceptor.ts';
 import { FdChannel } from './channel.ts';
 import { allowedCpus, resolveCluster, type ClusterOptions, type ResolvedCluster } from './options.ts';
@@ -436,14 +436,6 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
-}
-
-/** True if `p` settled within `ms`; never leaves a timer behind. */
-function within(p: Promise<void>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const t = setTimeout(() => resolve(false), ms);
-    p.then(() => { clearTimeout(t); resolve(true); });
-  });
 }
 
 function emptySnapshot(): ReactorSnapshot {
