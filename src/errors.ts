@@ -14,9 +14,7 @@ export const codes = Object.freeze({
   READ_PENDING: 'ERR_READ_PENDING',
   WRITE_AFTER_END: 'ERR_STREAM_WRITE_AFTER_END',
   STREAM_DESTROYED: 'ERR_STREAM_DESTROYED',
-  SERVER_CLOSED: 'ERR_SERVER_CLOSED',
   ABORT: 'ABORT_ERR',
-  NO_IO_URING: 'ERR_IO_URING_UNAVAILABLE',
 } as const);
 
 export class ZerglingTypeError extends TypeError {

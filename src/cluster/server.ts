@@ -242,7 +242,7 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
         await Promise.all(this.#threads.map((t) => t.ready));
         this.#acceptor.start({
           onFd: (fd) => this.#route(fd),
-          onError: (err, gaveUp) => this.report(Object.assign(err, { reactor: -1 }) as ReactorError, gaveUp),
+          onError: (err) => this.report(Object.assign(err, { reactor: -1 }) as ReactorError),
         });
         this.#setAddress(this.#acceptor.port);
       } else {
@@ -343,7 +343,7 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
   }
 
   /** @internal */
-  report(err: ReactorError, _gaveUp = false): void {
+  report(err: ReactorError): void {
     let heard = false;
     if (this.#onError !== undefined) { this.#onError(err); heard = true; }
     if (this.listenerCount('error') > 0) { this.emit('error', err); heard = true; }
