@@ -33,7 +33,7 @@ GEN       := bridge/gen
         native-asan test-asan test-asan-run fuzz
 
 # ---- setup: Debian packages + npm ci (only Debian's mirrors and the npm registry).
-APT_PKGS  := clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc liburing-dev wrk chromium musl musl-tools musl-dev
+APT_PKGS  := clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc liburing-dev wrk curl chromium musl musl-tools musl-dev
 setup: $(B)/.apt node_modules/.ok
 $(B)/.apt: Makefile
 	@mkdir -p $(B)
@@ -156,7 +156,7 @@ test-asan: build
 	@$(MAKE) --no-print-directory native-asan
 	@$(MAKE) --no-print-directory test-asan-run
 # The run alone (make test calls it after its own build); its summary line is
-# labelled so that the plain `N passed, N failed` line stays the main suite's.
+# labelled so that the plain `N passed, N failed, N skipped` line stays the main suite's.
 test-asan-run:
 	@rm -rf $(ASAN_LOGS) && mkdir -p $(ASAN_LOGS)
 	@ZERGLING_NATIVE_PATH=$(abspath $(ASAN_NODE)) \

@@ -7,6 +7,27 @@ import type * as ReactorModule from './gen/types/interfaces/zergling-reactor-rea
 
 /** Every import of `interface host`, as generated from the WIT. */
 export type Host = typeof HostModule;
+
+/**
+ * Every import of `interface host` by jco's name, in WIT order: the native
+ * backend copies these from the addon, the simulator binds and traces them
+ * (a name's index is its id in the trace hash, so the order is part of it).
+ */
+export const HOST_NAMES = [
+  'createRing', 'createRingEx', 'destroyRing', 'getRingFlags',
+  'getSqe', 'submit', 'submitAndWait', 'submitAndWaitTimeout', 'enter',
+  'waitCqe', 'waitCqeTimeout', 'waitCqes', 'peekBatchCqe', 'cqeSeen', 'cqAdvance', 'cqReady', 'sqReady',
+  'prepMultishotAccept', 'prepRecvMultishotSelect', 'prepRecvSelect', 'prepSend', 'prepSendmsg', 'prepCancel64',
+  'sqeSetData64', 'cqeGetData64',
+  'setupBufRing', 'freeBufRing', 'bufRingAdd', 'bufRingAdvance', 'cqeHasBuffer', 'cqeBufferId',
+  'slabCreate', 'slabDestroy',
+  'socket', 'bind', 'bind6', 'listen', 'setsockopt', 'close', 'fcntl', 'inetPton', 'shutdown', 'getsockname', 'getpeername',
+  'pinCurrentThreadToCpu',
+] as const satisfies readonly (keyof Host)[];
+// A WIT import missing from HOST_NAMES fails the type check here.
+type MissingHostName = Exclude<keyof Host, (typeof HOST_NAMES)[number]>;
+const allHostNamesListed: [MissingHostName] extends [never] ? true : MissingHostName = true;
+void allHostNamesListed;
 /** Every export of `interface reactor`, as generated from the WIT. */
 export type Reactor = typeof ReactorModule;
 export type ReactorConfig = ReactorModule.Config;

@@ -8,6 +8,7 @@ import type { Backend, Reactor, ReactorStats } from '../bridge/backend.ts';
 import { ZerglingError, errnoError } from '../bridge/backend.ts';
 import { loadReactor } from '../bridge/index.ts';
 import { formatSockAddr, type SocketAddress } from './addr.ts';
+import { listenError } from './errors.ts';
 import { Connection, type ConnectionEngine } from './connection.ts';
 import type { ResolvedOptions } from './options.ts';
 import { WriteSlab } from './write-slab.ts';
@@ -128,9 +129,7 @@ export class Engine implements ConnectionEngine {
         : opts.reusePort ? reactor.listenEx(opts.host, opts.port, opts.family, opts.backlog, LISTEN_REUSEPORT)
         : reactor.listen(opts.host, opts.port, opts.family, opts.backlog);
       if (port < 0) {
-        const err = errnoError(port, 'listen', `${opts.host}:${opts.port}`);
-        if (err.code === 'EADDRINUSE') err.message = `listen EADDRINUSE: address already in use ${opts.host}:${opts.port}`;
-        throw err;
+        throw listenError(port, opts.host, opts.port);
       }
       return new Engine(backend, reactor, opts, port, writeSlab, hooks);
     } catch (err) {

@@ -14,9 +14,7 @@ export const codes = Object.freeze({
   READ_PENDING: 'ERR_READ_PENDING',
   WRITE_AFTER_END: 'ERR_STREAM_WRITE_AFTER_END',
   STREAM_DESTROYED: 'ERR_STREAM_DESTROYED',
-  SERVER_CLOSED: 'ERR_SERVER_CLOSED',
   ABORT: 'ABORT_ERR',
-  NO_IO_URING: 'ERR_IO_URING_UNAVAILABLE',
 } as const);
 
 export class ZerglingTypeError extends TypeError {
@@ -73,6 +71,17 @@ export function outOfRange(name: string, range: string, actual: unknown): Zergli
     codes.OUT_OF_RANGE,
     `The value of "${name}" is out of range. It must be ${range}. Received ${String(actual)}`,
   );
+}
+
+/**
+ * The error of a listen that failed, from the core's negative errno, worded
+ * as Node's `exceptionWithHostPort` words it for EADDRINUSE (one place for
+ * listen() and the cluster's acceptor).
+ */
+export function listenError(rc: number, host: string, port: number): ZerglingError {
+  const err = errnoError(rc, 'listen', `${host}:${port}`);
+  if (err.code === 'EADDRINUSE') err.message = `listen EADDRINUSE: address already in use ${host}:${port}`;
+  return err;
 }
 
 /** An `AbortError` as Node's APIs raise it (`name` 'AbortError', `code` 'ABORT_ERR'). */

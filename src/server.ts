@@ -7,7 +7,7 @@ import { ZerglingError } from '../bridge/backend.ts';
 import type { Connection } from './connection.ts';
 import { Engine } from './engine.ts';
 import { engineStats, type ServerStats } from './stats.ts';
-import { closeDeadline, runHandler } from './handler.ts';
+import { closeDeadline, closeEngine, runHandler } from './lifecycle.ts';
 import { abortError, codes, invalidArgType } from './errors.ts';
 import { resolveOptions, type ListenOptions, type ResolvedOptions } from './options.ts';
 
@@ -185,28 +185,13 @@ export class Server implements AsyncIterable<Connection> {
     w?.(null);
     for (const c of this.#queue) void c.close();
     this.#queue = [];
-    for (const c of e.connections()) void c.close();
-    if (!(await within(e.whenAllClosed(), deadlineMs))) {
-      for (const c of e.connections()) void c.destroy();
-      await within(e.whenAllClosed(), 2000);
-    }
-    // Let the core finish closing the listener (its accept cancel completes in a tick).
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    e.destroy();
+    await closeEngine(e, deadlineMs);
     if (this.#ownsBackend) (this.#backend as Backend & { close?: () => void }).close?.();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
-}
-
-/** True if `p` settled within `ms`; never leaves a timer behind. */
-function within(p: Promise<void>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const t = setTimeout(() => resolve(false), ms);
-    p.then(() => { clearTimeout(t); resolve(true); });
-  });
 }
 
 /**

@@ -16,7 +16,6 @@ export interface Addr {
 }
 
 export const LOOPBACK4 = 0x7f000001n;
-export const V4MAPPED_HI = 0n;
 export const V4MAPPED_LO_PREFIX = 0xffff00000000n;
 
 /** A byte queue of chunks (no copying on append). */

@@ -194,12 +194,6 @@ export class World {
     return until !== undefined ? until() : this.pending === 0;
   }
 
-  /** Runs events up to virtual time `t` (inclusive). */
-  runUntilTime(t: number, maxSteps = 10_000_000): void {
-    for (let i = 0; i < maxSteps && this.nextTime() <= t; i++) this.step();
-    if (this.now < t) this.now = t;
-  }
-
   /** Records something the guest did that the real kernel would punish silently. */
   violation(message: string): void {
     this.violations.push({ time: this.now, message });

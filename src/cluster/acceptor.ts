@@ -5,6 +5,7 @@
 import type { Backend, Reactor } from '../../bridge/backend.ts';
 import { errnoError, type ZerglingError } from '../../bridge/backend.ts';
 import { loadReactor } from '../../bridge/index.ts';
+import { listenError } from '../errors.ts';
 import type { ResolvedOptions } from '../options.ts';
 
 const EV_ERROR = 6;
@@ -54,9 +55,7 @@ export class Acceptor {
     const port = reactor.listenEx(opts.host, opts.port, opts.family, opts.backlog, LISTEN_HANDOFF | reuse);
     if (port < 0) {
       reactor.destroy();
-      const err = errnoError(port, 'listen', `${opts.host}:${opts.port}`);
-      if (err.code === 'EADDRINUSE') err.message = `listen EADDRINUSE: address already in use ${opts.host}:${opts.port}`;
-      throw err;
+      throw listenError(port, opts.host, opts.port);
     }
     return new Acceptor(backend, reactor, port);
   }

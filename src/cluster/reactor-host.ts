@@ -8,7 +8,7 @@ import type { ZerglingError } from '../../bridge/backend.ts';
 import type { Connection } from '../connection.ts';
 import { Engine } from '../engine.ts';
 import { engineStats } from '../stats.ts';
-import { runHandler } from '../handler.ts';
+import { closeEngine, runHandler } from '../lifecycle.ts';
 import type { ResolvedOptions } from '../options.ts';
 import type { ReactorSnapshot } from './protocol.ts';
 
@@ -129,26 +129,11 @@ export class ReactorHost {
     const e = this.engine;
     this.#listening = false;
     e.stopAccepting();
-    for (const c of e.connections()) void c.close();
-    if (!(await within(e.whenAllClosed(), deadlineMs))) {
-      for (const c of e.connections()) void c.destroy();
-      await within(e.whenAllClosed(), 2000);
-    }
-    // Let the core finish closing the listener (its accept cancel completes in a tick).
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    e.destroy();
+    await closeEngine(e, deadlineMs);
   }
 
   /** Last resort (a crashing thread): frees the core's fds, ring and slabs now. */
   destroyNow(): void {
     if (this.engine.alive) this.engine.destroy();
   }
-}
-
-/** True if `p` settled within `ms`; never leaves a timer behind. */
-function within(p: Promise<void>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const t = setTimeout(() => resolve(false), ms);
-    p.then(() => { clearTimeout(t); resolve(true); });
-  });
 }

@@ -11,7 +11,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { Backend } from '../../bridge/backend.ts';
 import { abortError } from '../errors.ts';
 import type { AddressInfo, CloseOptions } from '../server.ts';
-import { closeDeadline } from '../handler.ts';
+import { closeDeadline, within } from '../lifecycle.ts';
 import { Acceptor } from './acceptor.ts';
 import { FdChannel } from './channel.ts';
 import { allowedCpus, resolveCluster, type ClusterOptions, type ResolvedCluster } from './options.ts';
@@ -242,7 +242,7 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
         await Promise.all(this.#threads.map((t) => t.ready));
         this.#acceptor.start({
           onFd: (fd) => this.#route(fd),
-          onError: (err, gaveUp) => this.report(Object.assign(err, { reactor: -1 }) as ReactorError, gaveUp),
+          onError: (err) => this.report(Object.assign(err, { reactor: -1 }) as ReactorError),
         });
         this.#setAddress(this.#acceptor.port);
       } else {
@@ -343,7 +343,7 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
   }
 
   /** @internal */
-  report(err: ReactorError, _gaveUp = false): void {
+  report(err: ReactorError): void {
     let heard = false;
     if (this.#onError !== undefined) { this.#onError(err); heard = true; }
     if (this.listenerCount('error') > 0) { this.emit('error', err); heard = true; }
@@ -436,14 +436,6 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
-}
-
-/** True if `p` settled within `ms`; never leaves a timer behind. */
-function within(p: Promise<void>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const t = setTimeout(() => resolve(false), ms);
-    p.then(() => { clearTimeout(t); resolve(true); });
-  });
 }
 
 function emptySnapshot(): ReactorSnapshot {

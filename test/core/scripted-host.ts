@@ -18,6 +18,15 @@ export const F_MORE = 2;
 export const F_BUF_MORE = 16;
 export const SETUP = { SQPOLL: 0x2, SQ_AFF: 0x4, COOP_TASKRUN: 0x100, SINGLE_ISSUER: 0x1000, DEFER_TASKRUN: 0x2000 } as const;
 export const ENTER_GETEVENTS = 1;
+/** GETEVENTS | SQ_WAKEUP | SQ_WAIT: what enter accepts (test/contract). */
+const ENTER_FLAGS = 1 | 2 | 4;
+/** MSG_DONTWAIT | MSG_WAITALL | MSG_MORE | MSG_NOSIGNAL: the send flags both backends allow. */
+const SEND_FLAGS = 0x40 | 0x100 | 0x8000 | 0x4000;
+const PBUF_RING_INC = 2;
+
+function validTimespec(ts: { tvSec: bigint; tvNsec: bigint }): boolean {
+  return ts.tvSec >= 0n && ts.tvNsec >= 0n && ts.tvNsec < 1_000_000_000n;
+}
 
 export type SqeOp = 'nop' | 'accept' | 'recv' | 'send' | 'sendmsg' | 'cancel';
 export interface Range { slab: number; offset: number; len: number }
@@ -232,6 +241,13 @@ export class ScriptedKernel {
     return this.prepared.find((s) => s.handle === h);
   }
 
+  /** A range check as both backends do it: an unknown slab is -EBADF, a range outside it -EFAULT. */
+  private slabRange(slab: number, off: number, len: number): number {
+    const s = this.slabs.get(slab);
+    if (s === undefined) return -E.EBADF;
+    return off + len <= s.byteLength ? 0 : -E.EFAULT;
+  }
+
   private inSlab(slab: number, off: number, len: number): boolean {
     const s = this.slabs.get(slab);
     return s !== undefined && off + len <= s.byteLength;
@@ -275,10 +291,15 @@ export class ScriptedKernel {
       return n;
     },
     submitAndWait: (ring) => this.host.submit(ring),
-    submitAndWaitTimeout: (ring) => this.host.submit(ring),
+    submitAndWaitTimeout: (ring, _waitNr, ts) => {
+      if (ring === this.ring && !validTimespec(ts)) return -E.EINVAL;
+      return this.host.submit(ring);
+    },
     enter: (ring, toSubmit, minComplete, flags, ts) => {
       this.log('enter', [ring, toSubmit, minComplete, flags, ts]);
       if (ring !== this.ring) return -E.EBADF;
+      if ((flags & ~ENTER_FLAGS) !== 0) return -E.EINVAL;
+      if (ts !== undefined && !validTimespec(ts)) return -E.EINVAL;
       if (toSubmit === 0) return 0;
       // Like io_uring_enter: the prepared SQEs (up to to_submit) go to the kernel.
       this.submits++;
@@ -340,7 +361,9 @@ export class ScriptedKernel {
       this.log('prepSend', [h, fd, slab, offset, len, flags]);
       const s = this.sqe(h);
       if (!s || !this.fds.has(fd)) return -E.EBADF;
-      if (!this.inSlab(slab, offset, len)) return -E.EFAULT;
+      if ((flags & ~SEND_FLAGS) !== 0) return -E.EINVAL;
+      const e = this.slabRange(slab, offset, len);
+      if (e < 0) return e;
       Object.assign(s, { op: 'send', fd, msgFlags: flags, ranges: [{ slab, offset, len }] });
       return 0;
     },
@@ -349,7 +372,11 @@ export class ScriptedKernel {
       const s = this.sqe(h);
       if (!s || !this.fds.has(fd)) return -E.EBADF;
       if (iov.length > 64) return -E.EINVAL;
-      for (const r of iov) if (!this.inSlab(r.slab, r.offset, r.len)) return -E.EFAULT;
+      if ((flags & ~SEND_FLAGS) !== 0) return -E.EINVAL;
+      for (const r of iov) {
+        const e = this.slabRange(r.slab, r.offset, r.len);
+        if (e < 0) return e;
+      }
       Object.assign(s, { op: 'sendmsg', fd, msgFlags: flags, ranges: iov.map((r) => ({ ...r })) });
       return 0;
     },
@@ -372,7 +399,8 @@ export class ScriptedKernel {
       this.log('setupBufRing', [ring, entries, bgid, flags]);
       if (ring !== this.ring) return -E.EBADF;
       if (this.opts.bufRingError) return this.opts.bufRingError;
-      if (entries === 0 || (entries & (entries - 1)) !== 0) return -E.EINVAL;
+      if (entries === 0 || (entries & (entries - 1)) !== 0 || entries > 32768) return -E.EINVAL;
+      if (bgid > 0xffff || (flags & ~PBUF_RING_INC) !== 0) return -E.EINVAL;
       this.bufRing = { entries, bgid, flags, staged: new Map(), avail: [], used: new Map() };
       this.bufSize = this.slabOf().byteLength / entries;
       return 1;
@@ -408,6 +436,7 @@ export class ScriptedKernel {
     cqeBufferId: (c) => ((c.flags & F_BUFFER) !== 0 ? c.flags >>> 16 : -E.EINVAL),
     slabCreate: (size) => {
       this.log('slabCreate', [size]);
+      if (size === 0) return -E.EINVAL;
       const h = this.nextSlab++;
       this.slabs.set(h, new ArrayBuffer(size));
       return h;
@@ -418,6 +447,10 @@ export class ScriptedKernel {
     },
     socket: (domain, type, protocol) => {
       this.log('socket', [domain, type, protocol]);
+      // docs/SECURITY.md: TCP over IPv4/IPv6 only, as both backends allow
+      if (domain !== 2 && domain !== 10) return -E.EAFNOSUPPORT;
+      if ((type & ~(0x800 | 0x80000 | 0xf)) !== 0 || (type & 0xf) !== 1) return -E.EINVAL;
+      if (protocol !== 0 && protocol !== 6) return -93; // EPROTONOSUPPORT
       return this.allocFd();
     },
     bind: (fd, addr) => {
@@ -448,7 +481,24 @@ export class ScriptedKernel {
       this.closed.push(fd);
       return 0;
     },
-    fcntl: () => 0,
+    fcntl: (fd, cmd, arg) => {
+      this.log('fcntl', [fd, cmd, arg]);
+      if (!this.fds.has(fd)) return -E.EBADF;
+      if (arg < -0x80000000n || arg > 0x7fffffffn) return -E.EINVAL;
+      const a = Number(arg);
+      switch (cmd) {
+        case 1: // F_GETFD
+        case 3: // F_GETFL
+          return 0;
+        case 2: // F_SETFD: close-on-exec stays
+          if ((a & ~1) !== 0) return -E.EINVAL;
+          return (a & 1) === 0 ? -E.EPERM : 0;
+        case 4: // F_SETFL: O_NONBLOCK (and the access mode, ignored)
+          return (a & ~(0x800 | 3)) !== 0 ? -E.EINVAL : 0;
+        default:
+          return -E.EINVAL;
+      }
+    },
     inetPton: (af, src) => {
       this.log('inetPton', [af, src]);
       const none = { ret: 0, family: af, port: 0, hi: 0n, lo: 0n };

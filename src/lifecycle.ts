@@ -1,7 +1,9 @@
-// Running an application's connection handler, shared by Server and each
-// cluster reactor: a sync throw or a rejected promise destroys that connection
-// and is reported; a settled promise closes the connection gracefully.
+// The lifecycle shared by Server and each cluster reactor, written once:
+// running the application's connection handler (a sync throw or a rejected
+// promise destroys that connection and is reported; a settled promise closes
+// it gracefully), the close deadline, and the end of an engine's life.
 import type { Connection } from './connection.ts';
+import type { Engine } from './engine.ts';
 import { codes, invalidArgType, outOfRange } from './errors.ts';
 
 /** Connection errors that are the peer's doing, not the handler's: not reported. */
@@ -34,4 +36,28 @@ export function closeDeadline(options: { deadlineMs?: number }): number {
   if (typeof deadline !== 'number') throw invalidArgType('options.deadlineMs', 'of type number', deadline);
   if (!(deadline >= 0) || deadline > 0x7fffffff) throw outOfRange('options.deadlineMs', '>= 0 && <= 2147483647', deadline);
   return deadline;
+}
+
+/** True if `p` settled within `ms`; never leaves a timer behind. */
+export function within(p: Promise<void>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), ms);
+    p.then(() => { clearTimeout(t); resolve(true); });
+  });
+}
+
+/**
+ * Closes every connection gracefully, aborts those still open after
+ * `deadlineMs`, then frees the ring, buffer ring and slabs. The caller has
+ * stopped accepting already.
+ */
+export async function closeEngine(e: Engine, deadlineMs: number): Promise<void> {
+  for (const c of e.connections()) void c.close();
+  if (!(await within(e.whenAllClosed(), deadlineMs))) {
+    for (const c of e.connections()) void c.destroy();
+    await within(e.whenAllClosed(), 2000);
+  }
+  // Let the core finish closing the listener (its accept cancel completes in a tick).
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  e.destroy();
 }
