@@ -292,20 +292,23 @@ export class Engine implements ConnectionEngine {
 
   // ------------------------------------------------------------------ the turn
 
-  // A wake-up does not enter the ring itself: it only marks the turn. The tick
-  // at the end of the turn makes the turn's one io_uring_enter, which submits
-  // what the last turn wrote and (DEFER_TASKRUN) runs the completions that
-  // are ready, so a busy loop costs libuv's poll plus one enter per turn.
+  // A wake-up ticks at once: its one io_uring_enter submits what is queued and
+  // (DEFER_TASKRUN) runs the deferred completions. What the app writes in
+  // response goes out with one submit at the end of the turn.
   readonly #onReady = (): void => {
-    if (!this.alive) return;
-    this.#more = true;
-    this.#schedule();
+    if (this.alive) this.#tick();
   };
 
   readonly #turnEnd = (): void => {
     this.#immediate = undefined;
     if (!this.alive) return;
-    if (this.#more || this.#dirty) this.#tick();
+    if (this.#more) {
+      this.#tick(); // submits what the turn queued, then reaps the next batch
+    } else if (this.#dirty) {
+      this.#dirty = false;
+      this.counters.submits++;
+      this.reactor.submit();
+    }
   };
 
   #schedule(): void {
@@ -339,13 +342,15 @@ export class Engine implements ConnectionEngine {
       this.#blocked.clear();
       for (const c of b) c.retryWrites();
     }
-    // The core queued follow-ups during dispatch (re-arms, buffer returns), or
-    // reaped a full batch: tick again next turn, after timers and other I/O,
-    // with whatever the app writes meanwhile. No host call: the core knows.
-    const p = this.reactor.pending();
-    if ((p & 1) !== 0) this.#more = true;
-    if ((p & 2) !== 0) this.#dirty = true;
-    if (this.#more || this.#dirty) this.#schedule();
+    // The core queues follow-ups during dispatch (re-arms, buffer returns):
+    // they go out with this turn's submit, with the app's writes.
+    this.markDirty();
+    // More completions than one batch (or a CQ-overflow backlog): continue
+    // next turn, after timers and other I/O.
+    if (this.alive && ((this.reactor.pending() & 1) !== 0 || this.backend.host.cqReady(this.ring) > 0)) {
+      this.#more = true;
+      this.#schedule();
+    }
   }
 
   #dispatch(ev: Uint32Array): void {

@@ -34,12 +34,9 @@ struct Watch {
 };
 
 namespace {
-// One read: a (non-semaphore) eventfd read returns the whole count and
-// resets it, so a second read could only fail with EAGAIN.
 void drain(int fd) {
     uint64_t v;
-    ssize_t n = read(fd, &v, sizeof v);
-    (void)n;  // EAGAIN: a spurious wake-up, nothing to drain
+    while (read(fd, &v, sizeof v) == static_cast<ssize_t>(sizeof v)) {}
 }
 
 // An exception thrown by the callback is the process's, as from any event.

@@ -60,6 +60,11 @@ for (const nonReaders of [4, 64]) {
       const rss0 = process.memoryUsage().rss;
       const r = await runClients<FloodResult>(flood(server.address().port, nonReaders));
       const grew = process.memoryUsage().rss - rss0;
+      if (process.env.HOSTILE_DEBUG && r.echo.some((e) => e.trips < 20)) {
+        const s = server.stats();
+        console.log(JSON.stringify({ b: s.buffers, bu: s.budget, enobufs: s.enobufs, conns: s.connections, held: s.heldChunks }));
+        console.log(JSON.stringify(r.echo.map((e) => e.trips)));
+      }
       check(r, nonReaders, '1 reactor');
       const st = server.stats();
       assert.ok(st.budget.pauses >= 1, `non-readers were paused (${st.budget.pauses} pauses)`);
@@ -80,6 +85,11 @@ for (const nonReaders of [4, 64]) {
       const rss0 = process.memoryUsage().rss;
       const r = await runClients<FloodResult>(flood(server.address().port, nonReaders));
       const grew = process.memoryUsage().rss - rss0;
+      if (process.env.HOSTILE_DEBUG) {
+        const s = await server.stats();
+        console.log(JSON.stringify(s.perReactor.map((p) => ({ c: p.connections, b: p.buffers, bu: p.budget, enobufs: p.enobufs }))));
+        console.log(JSON.stringify(r.echo));
+      }
       check(r, nonReaders, '2 reactors');
       const st = await server.stats();
       assert.ok(st.budget.pauses >= 1, `non-readers were paused (${st.budget.pauses} pauses)`);

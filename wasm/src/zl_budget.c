@@ -11,6 +11,7 @@ static struct {
     uint32_t paused; /* conns with ZL_CF_PAUSED */
     uint32_t armed_paused; /* conns with ZL_CF_PAUSE_ARMED */
     uint32_t armed_multishot; /* conns whose armed recv is multishot */
+    uint32_t waiting_polls;   /* polls the reserve has waited for them */
     uint64_t pauses;
     uint32_t slots;
     uint32_t *resume; /* candidates: paused conns whose charge dropped */
@@ -201,13 +202,38 @@ static void resume(zl_conn *c) {
     G.paused--;
     c->flags &= ~ZL_CF_PAUSED;
     unarm(c);
-    /* A cancel not prepared yet is no longer wanted. */
-    c->work &= ~ZL_W_CANCEL_RECV;
+    /* A cancel not prepared yet is no longer wanted, unless it is there to
+     * end a multishot recv under pressure (the reserve waits for those). */
+    if (!(G.pressure && (c->flags & ZL_CF_RECV_ARMED) && !(c->flags & ZL_CF_RECV_ONESHOT)))
+        c->work &= ~ZL_W_CANCEL_RECV;
     if (!(c->flags & (ZL_CF_RECV_ARMED | ZL_CF_EOF | ZL_CF_STARVED)))
         zl_work_add(c, ZL_W_ARM_RECV);
 }
 
+/* Under pressure the reserve waits until no paused holder's recv and no
+ * multishot recv is armed. Their cancels can miss (found running, or raced
+ * by a resume), so while the wait lasts, every so many flushes ask again:
+ * progress does not hang on one lost cancel. */
+enum { ZL_RECANCEL_POLLS = 32 };
+
+static void recancel(void) {
+    uint32_t span = zl_conn_span();
+    for (uint32_t s = 0; s < span; s++) {
+        zl_conn *o = zl_conn_at(s);
+        if (o->state != ZL_CS_OPEN || !(o->flags & ZL_CF_RECV_ARMED))
+            continue;
+        if ((o->flags & ZL_CF_PAUSE_ARMED) || !(o->flags & ZL_CF_RECV_ONESHOT))
+            zl_work_add(o, ZL_W_CANCEL_RECV);
+    }
+}
+
 void zl_budget_poll(uint32_t free_bufs, uint32_t kernel_bufs) {
+    if (G.pressure && (G.armed_paused > 0 || G.armed_multishot > 0)) {
+        if (++G.waiting_polls % ZL_RECANCEL_POLLS == 0)
+            recancel();
+    } else {
+        G.waiting_polls = 0;
+    }
     if (G.pressure && free_bufs > G.reserve + G.hysteresis) {
         G.pressure = false;
         uint32_t span = zl_conn_span();

@@ -77,9 +77,11 @@ void zl_close_on_cancel_cqe(const zl_token *t, const struct io_uring_cqe *cqe) {
     if (cqe->res != -ZL_EALREADY)
         return;
     zl_conn *c = zl_conn_find(t->fd, t->gen, true);
-    if (c && c->state == ZL_CS_OPEN && (c->flags & (ZL_CF_PAUSED | ZL_CF_RECV_ARMED)) ==
-                                           (ZL_CF_PAUSED | ZL_CF_RECV_ARMED)) {
-        zl_work_add(c, ZL_W_CANCEL_RECV); /* a paused recv must end: try again */
+    if (c && c->state == ZL_CS_OPEN && (c->flags & ZL_CF_RECV_ARMED) &&
+        ((c->flags & ZL_CF_PAUSED) || (zl_budget_pressure() && !(c->flags & ZL_CF_RECV_ONESHOT)))) {
+        /* A paused recv, or a multishot one under pressure, must end (the
+         * reserve waits for it): the cancel found it running, try again. */
+        zl_work_add(c, ZL_W_CANCEL_RECV);
         return;
     }
     if (c && c->state == ZL_CS_CLOSING && (c->flags & ZL_CF_RECV_ARMED) && !(c->flags & ZL_CF_FD_CLOSED))

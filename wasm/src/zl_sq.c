@@ -30,11 +30,3 @@ int32_t zl_sq_submit(void) {
     return r;
 }
 
-int32_t zl_sq_submit_and_reap(void) {
-    if (!zl_r.defer_taskrun)
-        return zl_sq_submit(); /* completions post without our help */
-    int32_t r = zl_enter(zl_r.ring, zl_r.sq_pending, 0, ZL_ENTER_GETEVENTS, NULL);
-    if (r >= 0)
-        zl_r.sq_pending = (uint32_t)r >= zl_r.sq_pending ? 0 : zl_r.sq_pending - (uint32_t)r;
-    return r;
-}

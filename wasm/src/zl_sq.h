@@ -13,9 +13,5 @@ void zl_sq_commit(int32_t sqe, uint64_t user_data);
 /* Submits pending SQEs (one enter). Returns how many, or -errno. */
 int32_t zl_sq_submit(void);
 
-/* One io_uring_enter that submits everything prepared and, on a
- * DEFER_TASKRUN ring, runs the deferred task work (GETEVENTS) so that the
- * completions become visible: the tick's only syscall. */
-int32_t zl_sq_submit_and_reap(void);
 
 #endif

@@ -72,7 +72,7 @@ static uint32_t prepare(zl_conn *c) {
     return w;
 }
 
-int32_t zl_work_flush(bool reap) {
+int32_t zl_work_flush(void) {
     zl_buf_flush();
     zl_accept_prep();
     /* Handlers run from prepare() (a failed prep closes the conn) may list more
@@ -92,7 +92,7 @@ int32_t zl_work_flush(bool reap) {
     /* A send that failed to prepare closes and retires its conn, which returns
      * buffers: publish them now rather than a tick later. */
     zl_buf_flush();
-    return reap ? zl_sq_submit_and_reap() : zl_sq_submit();
+    return zl_sq_submit();
 }
 
 bool zl_work_pending(void) {

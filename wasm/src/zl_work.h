@@ -14,10 +14,9 @@
 int32_t zl_work_init(uint32_t slots);
 void zl_work_fini(void);
 void zl_work_add(zl_conn *c, uint32_t work);
-/* `reap`: the flush of a tick (zl_sq_submit_and_reap), else a plain submit.
- * Publishes returned buffers, prepares every
+/* Publishes returned buffers, prepares every
  * pending SQE and submits: the one enter of a flush. Returns the submit result. */
-int32_t zl_work_flush(bool reap);
+int32_t zl_work_flush(void);
 /* Work or buffer returns are queued: a flush has something to do. */
 bool zl_work_pending(void);
 
