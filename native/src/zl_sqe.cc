@@ -38,7 +38,10 @@ napi_value zl_prep_multishot_accept(napi_env env, napi_callback_info info) {
     return zl_int(env, 0);
 }
 
-napi_value zl_prep_recv_multishot_select(napi_env env, napi_callback_info info) {
+namespace {
+// recv with buffer selection: multishot (one CQE per receive until it ends)
+// or one shot (one CQE, at most one buffer: the core's pressure mode).
+napi_value prep_recv_select(napi_env env, napi_callback_info info, bool multishot) {
     ZL_ARGS(4);
     ZL_U32(0, h);
     ZL_I32(1, fd);
@@ -51,28 +54,22 @@ napi_value zl_prep_recv_multishot_select(napi_env env, napi_callback_info info) 
     if (group > 0xffff || (flags & ~ALLOWED_RECV)) return zl_err(env, EINVAL);
     // No address: the kernel picks a provided buffer of `group`, whose ranges
     // were checked by buf-ring-add.
-    io_uring_prep_recv_multishot(sqe, fd, nullptr, 0, static_cast<int>(flags));
+    if (multishot)
+        io_uring_prep_recv_multishot(sqe, fd, nullptr, 0, static_cast<int>(flags));
+    else
+        io_uring_prep_recv(sqe, fd, nullptr, 0, static_cast<int>(flags));
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = static_cast<uint16_t>(group);
     return zl_int(env, 0);
 }
+}  // namespace
+
+napi_value zl_prep_recv_multishot_select(napi_env env, napi_callback_info info) {
+    return prep_recv_select(env, info, true);
+}
 
 napi_value zl_prep_recv_select(napi_env env, napi_callback_info info) {
-    ZL_ARGS(4);
-    ZL_U32(0, h);
-    ZL_I32(1, fd);
-    ZL_U32(2, group);
-    ZL_U32(3, flags);
-    Ring* r;
-    uint32_t slot;
-    struct io_uring_sqe* sqe = zl_sqe(G, h, &r, &slot);
-    if (sqe == nullptr || !zl_fd_owned(G, fd)) return zl_err(env, EBADF);
-    if (group > 0xffff || (flags & ~ALLOWED_RECV)) return zl_err(env, EINVAL);
-    // One shot: one CQE, at most one provided buffer (the core's pressure mode).
-    io_uring_prep_recv(sqe, fd, nullptr, 0, static_cast<int>(flags));
-    sqe->flags |= IOSQE_BUFFER_SELECT;
-    sqe->buf_group = static_cast<uint16_t>(group);
-    return zl_int(env, 0);
+    return prep_recv_select(env, info, false);
 }
 
 napi_value zl_prep_send(napi_env env, napi_callback_info info) {
