@@ -1,25 +1,20 @@
 // serve(): an HTTP/1.1 server on one reactor (listen()), or on N reactor
 // threads (the cluster) when `reactors` is given.
-import type { Backend } from '../../bridge/backend.ts';
 import { invalidArgType, invalidArgValue } from '../errors.ts';
 import { listen, type AddressInfo, type Server, type ServerStats } from '../server.ts';
-import type { IpVersion, ReactorOptions } from '../options.ts';
+import type { ListenOptions } from '../options.ts';
+import type { Connection } from '../connection.ts';
 import type { FastHandler, HttpCounters } from './conn.ts';
 import { HttpEngine, wallClock, type Clock } from './engine.ts';
 import { fetchHandler, type FetchHandler } from './fetch.ts';
 import { LIMIT_KEYS, resolveLimits, type HttpLimitOptions } from './options.ts';
 import { serveCluster, type HttpClusterServer } from './cluster.ts';
 
-export interface ServeOptions extends HttpLimitOptions {
-  port?: number;
-  host?: string;
-  ipVersion?: IpVersion;
-  backlog?: number;
-  reusePort?: boolean;
-  signal?: AbortSignal;
-  /** 'native' (io_uring, the default) or a Backend such as `createSimBackend()`'s. */
-  backend?: 'native' | Backend;
-  reactor?: ReactorOptions;
+/** The socket options are listen()'s (one definition, one set of docs). */
+type SocketOptions = Pick<ListenOptions<Connection>,
+  'port' | 'host' | 'ipVersion' | 'backlog' | 'reusePort' | 'signal' | 'backend' | 'reactor'>;
+
+export interface ServeOptions extends HttpLimitOptions, SocketOptions {
   /** Web-standard handler: a `Request` in, a `Response` (or a promise of one) out. */
   fetch?: FetchHandler;
   /** The fast path: a zero-copy request view and a response writer; no Web objects. */

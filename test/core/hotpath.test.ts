@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { coreModule } from '../../bridge/index.ts';
 import { instantiate } from '../../bridge/gen/reactor/reactor.js';
 import type { Reactor } from '../../bridge/backend.ts';
+import { RingFlags } from '../../src/options.ts';
 import { EV, ScriptedKernel, baseConfig, bytes, decode } from './scripted-host.ts';
 
 interface Probe { r: Reactor; memory: () => number; reallocs: number[]; alloc: (n: number) => number }
@@ -28,7 +29,8 @@ function load(k: ScriptedKernel): Probe {
   return { r: root.reactor, memory: () => mem!.buffer.byteLength, reallocs, alloc: (n) => raw!(0, 0, 8, n) };
 }
 
-function echoRound(k: ScriptedKernel, r: Reactor, fds: number[], round: number): number {
+/** One turn of the engine (src/engine.ts): a wake-up ticks, the app writes, one submit. */
+function echoRound(k: ScriptedKernel, r: Reactor, fds: number[], round: number, beforeSubmit?: () => void): number {
   for (const fd of fds) k.recv(fd, bytes(16, round));
   let n = 0;
   const ev = decode(r.tick());
@@ -38,6 +40,7 @@ function echoRound(k: ScriptedKernel, r: Reactor, fds: number[], round: number):
     r.release(e.w1);
     n++;
   }
+  beforeSubmit?.();
   r.submit();
   for (const fd of fds) k.sendDone(fd, 16);
   return n;
@@ -85,16 +88,25 @@ test('the CQE batch lands in the lent buffer even when other allocations come an
   assert.is(new Set(reallocs).size, 1, 'one block for every batch');
 });
 
-test('host calls per echoed request stay a handful; one enter per round', () => {
+/** A listening core with 16 accepted connections whose recvs are submitted. */
+function connected(ringFlags: number): { k: ScriptedKernel; r: Reactor; fds: number[] } {
   const k = new ScriptedKernel();
   const { r } = load(k);
-  assert.is(r.create({ ...baseConfig, bufferRingEntries: 64, cqeBatch: 64 }), 0);
+  assert.is(r.create({ ...baseConfig, ringFlags, bufferRingEntries: 64, cqeBatch: 64 }), 0);
   r.listen('127.0.0.1', 0, 4, 64);
   r.tick();
   const fds: number[] = [];
   for (let i = 0; i < 16; i++) fds.push(k.accept(true));
   r.tick();
   r.submit();
+  return { k, r, fds };
+}
+
+/** What listen() asks for by default (src/options.ts). */
+const DEFAULT_FLAGS = RingFlags.SINGLE_ISSUER | RingFlags.DEFER_TASKRUN;
+
+test('host calls per echoed request stay a handful; one enter per round', () => {
+  const { k, r, fds } = connected(0);
   const from = k.calls.length;
   const rounds = 20;
   for (let i = 0; i < rounds; i++) echoRound(k, r, fds, i);
@@ -112,33 +124,15 @@ test('host calls per echoed request stay a handful; one enter per round', () => 
 });
 
 test('default config (SINGLE_ISSUER | DEFER_TASKRUN): a turn is one GETEVENTS enter plus one submit of the writes', () => {
-  const k = new ScriptedKernel();
-  const { r } = load(k);
-  const DEFAULT_FLAGS = 0x1000 | 0x2000; // what listen() asks for (src/options.ts)
-  assert.is(r.create({ ...baseConfig, ringFlags: DEFAULT_FLAGS, bufferRingEntries: 64, cqeBatch: 64 }), 0);
-  r.listen('127.0.0.1', 0, 4, 64);
-  r.tick();
-  const fds: number[] = [];
-  for (let i = 0; i < 16; i++) fds.push(k.accept(true));
-  r.tick();
-  r.submit();
+  const { k, r, fds } = connected(DEFAULT_FLAGS);
   const from = k.calls.length;
   const rounds = 20;
   let served = 0;
-  // The engine's turn (src/engine.ts): a wake-up ticks, the app writes, one
-  // submit at the end of the turn.
   for (let i = 0; i < rounds; i++) {
-    for (const fd of fds) k.recv(fd, bytes(16, i));
-    for (const e of decode(r.tick())) {
-      if (e.kind !== EV.DATA) continue;
-      r.write(e.conn, r.recvSlab(), e.w2, e.w3);
-      r.release(e.w1);
-      served++;
-    }
-    assert.ok((r.pending() & 2) !== 0, 'the writes are queued: the turn ends with a submit');
-    assert.is(r.pending() & 1, 0, 'a partial batch: no more CQEs waiting');
-    r.submit();
-    for (const fd of fds) k.sendDone(fd, 16);
+    served += echoRound(k, r, fds, i, () => {
+      assert.ok((r.pending() & 2) !== 0, 'the writes are queued: the turn ends with a submit');
+      assert.is(r.pending() & 1, 0, 'a partial batch: no more CQEs waiting');
+    });
   }
   assert.is(served, rounds * fds.length);
   const enters = k.calls.slice(from).filter((c) => c.name === 'enter');
