@@ -1,7 +1,7 @@
 // Shared by the bridge tests and bench/bridge.ts: the probe guest
 // (wasm/probe/*.c, world `probe` in wasm/wit/probe.wit) instantiated against
 // the native backend, with every host import counted on its way out of Wasm.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { instantiate } from '../../bridge/gen/probe/probe.js';
@@ -75,9 +75,8 @@ export function loadProbe(counted = true, backend: Backend = createNativeBackend
 }
 
 /** Open fds of this process. */
-export function fdCount(): number {
-  return readdirSync('/proc/self/fd').length;
-}
+/** Descriptors of the kinds the helper can leak (sockets, rings, eventfds): test/fds.ts. */
+export { procFds as fdCount } from '../fds.ts';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
