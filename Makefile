@@ -192,8 +192,10 @@ soak: build
 browser: build
 	$(NODE) --import tsx examples/browser/serve.ts --out $(B)/browser
 
+# ROUNDS interleaved rounds (medians quoted); the README's table is regenerated from the results.
 bench: build
 	bash bench/run.sh
+	@if [ -z "$${OUT:-}" ]; then $(NODE) bench/readme.mjs --write; else echo "bench: OUT is set, README left alone"; fi
 
 bench-bridge: build
 	$(NODE) --import tsx bench/bridge.ts

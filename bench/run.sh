@@ -16,7 +16,7 @@
 # plus a dated copy of the JSONL in bench/results/tmp/ (git-ignored).
 #
 # Usage: bench/run.sh [--list]
-# Env:   DURATION (5 s) WARMUP (1 s) ROUNDS (1)  SERVERS WORKLOADS (default: all)
+# Env:   DURATION (5 s) WARMUP (1 s) ROUNDS (3)  SERVERS WORKLOADS (default: all)
 #        SERVER_CPU (1) CLIENT_CPU (0) SERVER_CPU_MULTI (multi-reactor rows; = SERVER_CPU)
 #        START_TIMEOUT (30 s) QUIET_WAIT (0 s: wait up to this long for an idle
 #        machine before each run) MAX_OTHER (0.3 cores) STRICT (0; 1 = exit 1 on
@@ -32,7 +32,7 @@ ROOT=$(cd "$HERE/.." && pwd)
 BUILD=$ROOT/build/bench
 DURATION=${DURATION:-5}
 WARMUP=${WARMUP:-1}
-ROUNDS=${ROUNDS:-1}
+ROUNDS=${ROUNDS:-3}
 SERVER_CPU=${SERVER_CPU:-1}
 CLIENT_CPU=${CLIENT_CPU:-0}
 SERVER_CPU_MULTI=${SERVER_CPU_MULTI:-$SERVER_CPU}

@@ -71,4 +71,15 @@ test('the README simulator example runs as written and prints a reproducible tra
   }
 });
 
+test('the README benchmark block is the one bench/readme.mjs generates from bench/results', async () => {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const { benchBlock } = (await import(pathToFileURL(join(root, 'bench/readme.mjs')).href)) as {
+    benchBlock: (jsonl: string, meta: string) => string;
+  };
+  const want = benchBlock(join(root, 'bench/results/latest.jsonl'), join(root, 'bench/results/latest.meta.json'));
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  assert.ok(want.includes('| echo64 |'), 'the results file has rows');
+  assert.ok(readme.includes(want), 'README.md differs from `node bench/readme.mjs`: run `node bench/readme.mjs --write`');
+});
+
 test.run();
