@@ -4,6 +4,7 @@
 // TigerBeetle's linux.zig and its simulator implement one IO interface.
 import type * as HostModule from './gen/types/interfaces/zergling-reactor-host.js';
 import type * as ReactorModule from './gen/types/interfaces/zergling-reactor-reactor.js';
+import { ERRNO_NAMES } from './consts.ts';
 
 /** Every import of `interface host`, as generated from the WIT. */
 export type Host = typeof HostModule;
@@ -82,15 +83,8 @@ export interface Backend {
   claimFd(fd: number): void;
 }
 
-/** Linux errno names for the negative results of host calls. */
-export const ERRNO: Readonly<Record<number, string>> = Object.freeze({
-  1: 'EPERM', 2: 'ENOENT', 4: 'EINTR', 5: 'EIO', 9: 'EBADF', 11: 'EAGAIN', 12: 'ENOMEM',
-  13: 'EACCES', 14: 'EFAULT', 16: 'EBUSY', 17: 'EEXIST', 22: 'EINVAL', 23: 'ENFILE',
-  24: 'EMFILE', 32: 'EPIPE', 38: 'ENOSYS', 62: 'ETIME', 88: 'ENOTSOCK', 93: 'EPROTONOSUPPORT', 95: 'EOPNOTSUPP',
-  97: 'EAFNOSUPPORT', 98: 'EADDRINUSE', 99: 'EADDRNOTAVAIL', 103: 'ECONNABORTED',
-  104: 'ECONNRESET', 105: 'ENOBUFS', 107: 'ENOTCONN', 110: 'ETIMEDOUT', 111: 'ECONNREFUSED',
-  114: 'EALREADY', 125: 'ECANCELED',
-});
+/** Linux errno names for the negative results of host calls (the generated table). */
+export const ERRNO: Readonly<Record<number, string>> = ERRNO_NAMES;
 
 /** An `Error` with Node's shape: `code` (e.g. 'EADDRINUSE') and `errno` (negative). */
 export class ZerglingError extends Error {

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { HOST_NAMES, ZerglingError, errnoError } from './backend.ts';
+import { ENOSYS, EPERM } from './consts.ts';
 import { locateNativeHelper } from './native-load.ts';
 import type { Backend, Host } from './backend.ts';
 import type { Cqe } from './gen/types/interfaces/zergling-reactor-host.js';
@@ -108,9 +109,6 @@ export function nativeAvailable(): boolean {
     return false;
   }
 }
-
-const EPERM = 1;
-const ENOSYS = 38;
 
 /**
  * Creates and destroys a tiny ring. When the kernel refuses io_uring (ENOSYS:

@@ -14,28 +14,18 @@ import type { ResolvedOptions } from './options.ts';
 import { WriteSlab } from './write-slab.ts';
 
 // Event kinds (wasm/wit/reactor.wit): 4 words per event, w0 = kind | conn << 8.
-const EV_OPEN = 1;
-const EV_DATA = 2;
-const EV_EOF = 3;
-const EV_SENT = 4;
-const EV_CLOSED = 5;
-const EV_ERROR = 6;
-const ERRNO_ENFILE = 23;
-const ERRNO_EMFILE = 24;
+import {
+  ECANCELED, EIO, EMFILE, ENFILE, EV_CLOSED, EV_DATA, EV_EOF, EV_ERROR, EV_HANDOFF, EV_OPEN, EV_SENT,
+  LISTEN_REUSEPORT,
+} from '../bridge/consts.ts';
+
 /** Retry delay of an accept parked because the process ran out of fds. */
 const ACCEPT_RETRY_MS = 100;
-const EV_HANDOFF = 7;
-
-const ECANCELED = 125;
-const EIO = 5;
-const ENOBUFS = 105;
 
 /** A trap inside the core: WebAssembly.RuntimeError (unreachable, out of bounds, ...). */
 function isTrap(err: unknown): boolean {
   return err instanceof WebAssembly.RuntimeError;
 }
-/** listen-ex flag: SO_REUSEPORT before bind. */
-const LISTEN_REUSEPORT = 1;
 
 export interface EngineHooks {
   onOpen(conn: Connection): void;
@@ -396,7 +386,7 @@ export class Engine implements ConnectionEngine {
           this.#hooks.onListenerError(errnoError(-errno, 'accept'), ev[i + 2] === 0);
           // Out of fds: the core parks the accept until a connection closes or a
           // tick finds nothing to reap; on an idle reactor this timer is that tick.
-          if ((errno === ERRNO_EMFILE || errno === ERRNO_ENFILE) && ev[i + 2] !== 0) {
+          if ((errno === EMFILE || errno === ENFILE) && ev[i + 2] !== 0) {
             setTimeout(() => { if (this.alive) this.requestTick(); }, ACCEPT_RETRY_MS).unref();
           }
           break;

@@ -7,12 +7,7 @@ import { errnoError, type ZerglingError } from '../../bridge/backend.ts';
 import { loadReactor } from '../../bridge/index.ts';
 import { listenError } from '../errors.ts';
 import type { ResolvedOptions } from '../options.ts';
-
-const EV_ERROR = 6;
-const EV_HANDOFF = 7;
-const LISTEN_REUSEPORT = 1;
-const LISTEN_HANDOFF = 2;
-const EBADF = 9;
+import { EBADF, EV_ERROR, EV_HANDOFF, LISTEN_HANDOFF, LISTEN_REUSEPORT } from '../../bridge/consts.ts';
 
 export interface AcceptorHooks {
   /** An accepted fd, now the callee's to adopt elsewhere or close. */

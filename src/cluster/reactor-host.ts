@@ -11,10 +11,7 @@ import { engineStats } from '../stats.ts';
 import { closeEngine, runHandler } from '../lifecycle.ts';
 import type { ResolvedOptions } from '../options.ts';
 import type { ReactorSnapshot } from './protocol.ts';
-
-const LISTEN_REUSEPORT = 1;
-const EBADF = 9;
-const ENOTSOCK = 88;
+import { EBADF, ENOTSOCK, LISTEN_REUSEPORT } from '../../bridge/consts.ts';
 
 /** What a handler module learns about the reactor it runs in. */
 export interface ReactorInfo {
