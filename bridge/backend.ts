@@ -33,6 +33,10 @@ void allHostNamesListed;
 export type Reactor = typeof ReactorModule;
 export type ReactorConfig = ReactorModule.Config;
 export type ReactorStats = ReactorModule.ReactorStats;
+/** The host's `sock-addr` record: `ret` < 0 when the call failed, else family, port, packed octets. */
+export type SockAddr = ReturnType<Host['getpeername']>;
+/** A host call's plain result: >= 0 on success (a handle, a count, 0), -errno on failure. */
+export type HostResult = number;
 
 /**
  * What a backend offers beyond the WIT imports: host-side access that never
@@ -40,8 +44,28 @@ export type ReactorStats = ReactorModule.ReactorStats;
  */
 export interface Backend {
   readonly kind: 'native' | 'sim';
-  /** The WIT imports handed to the component. */
+  /**
+   * The WIT imports handed to the component. Only the Wasm core calls them:
+   * the TypeScript layer uses the named methods below, so everything it asks
+   * of the host is listed in this interface (test/contract/seam.test.ts).
+   */
   readonly host: Host;
+  /** Closes one of the guest's fds (one the core handed out, or owned by a dead core). */
+  closeFd(fd: number): HostResult;
+  /** A new slab of `size` bytes (the write slab): its handle. */
+  slabCreate(size: number): HostResult;
+  /** Frees a slab made by `slabCreate` (or, after a trap, the core's receive slab). */
+  slabDestroy(slab: number): HostResult;
+  /** Frees a ring behind the core's back: only after a trap, when the core cannot be asked. */
+  destroyRing(ring: number): HostResult;
+  /** CQEs waiting in the ring, an overflow backlog included: whether another tick is due. */
+  cqReady(ring: number): HostResult;
+  /** The peer's address of a guest socket. */
+  peerAddress(fd: number): SockAddr;
+  /** The local address of a guest socket. */
+  localAddress(fd: number): SockAddr;
+  /** Pins the calling thread to one CPU (a cluster's reactor thread). */
+  pinThreadToCpu(cpu: number): HostResult;
   /**
    * The bytes of a slab, zero copy (native: an external ArrayBuffer over the
    * registered memory; sim: a plain ArrayBuffer). Throws `EBADF` for an
@@ -81,6 +105,23 @@ export interface Backend {
   releaseFd(fd: number): void;
   /** Makes a released fd this guest's. Throws `EBADF` if none is in transit under that number. */
   claimFd(fd: number): void;
+}
+
+/** The Backend methods that are one host call each: both backends (and test hosts) spread these in. */
+export type HostCalls = Pick<Backend, 'closeFd' | 'slabCreate' | 'slabDestroy' | 'destroyRing' | 'cqReady' |
+  'peerAddress' | 'localAddress' | 'pinThreadToCpu'>;
+
+export function hostCalls(host: Host): HostCalls {
+  return {
+    closeFd: (fd) => host.close(fd),
+    slabCreate: (size) => host.slabCreate(size),
+    slabDestroy: (slab) => host.slabDestroy(slab),
+    destroyRing: (ring) => host.destroyRing(ring),
+    cqReady: (ring) => host.cqReady(ring),
+    peerAddress: (fd) => host.getpeername(fd),
+    localAddress: (fd) => host.getsockname(fd),
+    pinThreadToCpu: (cpu) => host.pinCurrentThreadToCpu(cpu),
+  };
 }
 
 /** Linux errno names for the negative results of host calls (the generated table). */

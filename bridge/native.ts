@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { HOST_NAMES, ZerglingError, errnoError } from './backend.ts';
+import { HOST_NAMES, ZerglingError, errnoError, hostCalls } from './backend.ts';
 import { ENOSYS, EPERM } from './consts.ts';
 import { locateNativeHelper } from './native-load.ts';
 import type { Backend, Host } from './backend.ts';
@@ -162,6 +162,7 @@ export function createNativeBackend(): Backend {
   return {
     kind: 'native',
     host,
+    ...hostCalls(host),
     slabBuffer(slab: number): ArrayBuffer {
       const r = a.slabBuffer(slab);
       if (typeof r === 'number') throw errnoError(r, 'slabBuffer', `slab ${slab}`);

@@ -113,7 +113,7 @@ export class Engine implements ConnectionEngine {
     if (rc < 0) throw errnoError(rc, 'io_uring_setup', 'creating the reactor');
     let writeSlab = -1;
     try {
-      writeSlab = backend.host.slabCreate(opts.writeSlabSize);
+      writeSlab = backend.slabCreate(opts.writeSlabSize);
       if (writeSlab < 0) throw errnoError(writeSlab, 'slab_create', `${opts.writeSlabSize} bytes`);
       const port = hooks.bind ? hooks.bind(reactor)
         : opts.reusePort ? reactor.listenEx(opts.host, opts.port, opts.family, opts.backlog, LISTEN_REUSEPORT)
@@ -124,7 +124,7 @@ export class Engine implements ConnectionEngine {
       return new Engine(backend, reactor, opts, port, writeSlab, hooks);
     } catch (err) {
       reactor.destroy();
-      if (writeSlab >= 0) backend.host.slabDestroy(writeSlab);
+      if (writeSlab >= 0) backend.slabDestroy(writeSlab);
       throw err;
     }
   }
@@ -203,18 +203,18 @@ export class Engine implements ConnectionEngine {
     this.#unwatch();
     if (this.#immediate !== undefined) { clearImmediate(this.#immediate); this.#immediate = undefined; }
     this.#sweepCancel?.();
-    const h = this.backend.host;
+    const b = this.backend;
     // The core's own tables cannot be trusted any more: close what the TS layer
     // knows it owns (every connection's fd, the listener), then the ring and slabs.
     const conns = this.connections();
-    for (const c of conns) h.close(c.fd);
-    if (this.#listenerFd >= 0) h.close(this.#listenerFd);
+    for (const c of conns) b.closeFd(c.fd);
+    if (this.#listenerFd >= 0) b.closeFd(this.#listenerFd);
     for (const c of conns) c.dropChunks();
     this.#final = { ...this.#final ?? this.#zeroStats(), connectionsOpen: 0 };
     for (const c of conns) c.onClosed(EIO, err);
-    h.destroyRing(this.ring);
-    h.slabDestroy(this.recvSlab);
-    h.slabDestroy(this.writeSlab.handle);
+    b.destroyRing(this.ring);
+    b.slabDestroy(this.recvSlab);
+    b.slabDestroy(this.writeSlab.handle);
     for (const p of this.#pins.values()) this.backend.unpinSlab(p.slab);
     this.#pins.clear();
     this.#pinBySlab.clear();
@@ -337,7 +337,7 @@ export class Engine implements ConnectionEngine {
     this.markDirty();
     // More completions than one batch (or a CQ-overflow backlog): continue
     // next turn, after timers and other I/O.
-    if (this.alive && ((this.reactor.pending() & 1) !== 0 || this.backend.host.cqReady(this.ring) > 0)) {
+    if (this.alive && ((this.reactor.pending() & 1) !== 0 || this.backend.cqReady(this.ring) > 0)) {
       this.#more = true;
       this.#schedule();
     }
@@ -394,7 +394,7 @@ export class Engine implements ConnectionEngine {
         case EV_HANDOFF:
           // Only a handoff listener (listen-ex flag 2) emits these; this engine
           // never asks for one, so an fd that shows up here is closed, not leaked.
-          this.backend.host.close(ev[i + 1]! | 0);
+          this.backend.closeFd(ev[i + 1]! | 0);
           break;
         default:
           this.unknownEvents++;
@@ -440,11 +440,11 @@ export class Engine implements ConnectionEngine {
   }
 
   peerAddress(fd: number): SocketAddress | undefined {
-    return formatSockAddr(this.backend.host.getpeername(fd));
+    return formatSockAddr(this.backend.peerAddress(fd));
   }
 
   localAddress(fd: number): SocketAddress | undefined {
-    return formatSockAddr(this.backend.host.getsockname(fd));
+    return formatSockAddr(this.backend.localAddress(fd));
   }
 
   connectionClosed(conn: Connection): void {
@@ -513,7 +513,7 @@ export class Engine implements ConnectionEngine {
     this.alive = false;
     for (const c of this.connections()) c.onClosed(ECANCELED);
     this.reactor.destroy();
-    this.backend.host.slabDestroy(this.writeSlab.handle);
+    this.backend.slabDestroy(this.writeSlab.handle);
     for (const p of this.#pins.values()) this.backend.unpinSlab(p.slab);
     this.#pins.clear();
     this.#pinBySlab.clear();

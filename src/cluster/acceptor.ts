@@ -85,7 +85,7 @@ export class Acceptor {
           this.accepted++;
           this.#hooks.onFd(fd);
         } else {
-          this.#backend.host.close(fd);
+          this.#backend.closeFd(fd);
         }
       } else if (kind === EV_ERROR) {
         this.listenerErrors++;
@@ -101,7 +101,7 @@ export class Acceptor {
       this.#stopped = undefined;
       done();
     }
-    if (this.#backend.host.cqReady(this.#ring) > 0) this.#immediate ??= setImmediate(this.#tick);
+    if (this.#backend.cqReady(this.#ring) > 0) this.#immediate ??= setImmediate(this.#tick);
   };
 
   /** Cancels the accept; resolves once the listener is closed (or after `ms`). */

@@ -79,7 +79,7 @@ export class ReactorHost {
       return;
     }
     if (this.#closing !== undefined || !this.engine.alive) {
-      this.#backend.host.close(fd);
+      this.#backend.closeFd(fd);
       this.#adoptFailed++;
       return;
     }
@@ -91,7 +91,7 @@ export class ReactorHost {
     this.#adoptFailed++;
     // -EBUSY (max connections) and allocation failures close the fd in the
     // core; these two leave it open.
-    if (r === -ENOTSOCK || r === -EBADF) this.#backend.host.close(fd);
+    if (r === -ENOTSOCK || r === -EBADF) this.#backend.closeFd(fd);
   }
 
   flush(): void {

@@ -300,7 +300,7 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
       this.#backend.releaseFd(fd);
     } catch {
       this.#rejected++;
-      this.#backend.host.close(fd);
+      this.#backend.closeFd(fd);
       return;
     }
     for (let k = 0; k < n; k++) {
@@ -328,7 +328,7 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
     } catch {
       return; // not in transit: not ours to close
     }
-    this.#backend.host.close(fd);
+    this.#backend.closeFd(fd);
   }
 
   /** @internal A thread died: fds still queued for it are closed here. */
