@@ -149,7 +149,7 @@ ASAN_CXX  := $(firstword $(foreach v,22 19 18 17 16,$(wildcard /usr/bin/clang++-
 ASAN_NODE := $(B)/asan/zergling_native.node
 ASAN_LOGS := $(B)/asan/logs
 NODE_INC  := $(firstword $(wildcard /usr/include/node) $(wildcard $(HOME)/.cache/node-gyp/$(shell $(NODE) -p process.versions.node 2>/dev/null)/include/node))
-ASAN_TESTS ?= ^test/(native|bridge|security|api)/
+ASAN_TESTS ?= ^test/(native|bridge|security|api|contract)/
 $(ASAN_NODE): $(NATIVE_SRC)
 	@mkdir -p $(@D)
 	$(ASAN_CXX) -std=gnu++17 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
