@@ -61,8 +61,14 @@ $(SYSROOT)/.ok:
 	  ln -sfn /usr/lib/wasm32-wasi $(B)/sysroot/lib/$$t; done
 	@touch $@
 
+# The constants C and TS share: one table, two committed views (the generator's
+# header says why committed). Regenerated when the table or the generator changes.
+CONSTS    := wasm/include/zl_consts.h bridge/consts.ts
+$(CONSTS) &: wasm/abi/constants.mjs scripts/gen-constants.mjs
+	$(NODE) scripts/gen-constants.mjs
+
 # core.wasm -> component (jco new fails on a C/WIT signature mismatch) -> ES module.
-$(B)/wasm/reactor.core.wasm: $(CORE_SRC) $(wildcard wasm/include/*.h wasm/src/*.h) | $(if $(WASI_SDK_PATH),,$(SYSROOT)/.ok)
+$(B)/wasm/reactor.core.wasm: $(CORE_SRC) $(wildcard wasm/include/*.h wasm/src/*.h) wasm/include/zl_consts.h | $(if $(WASI_SDK_PATH),,$(SYSROOT)/.ok)
 	@mkdir -p $(@D)
 	$(WCC) $(WCFLAGS) $(ZL_CFLAGS) $(CORE_SRC) $(WLDFLAGS) -o $@
 # Deliberately broken cores, for tests only (never shipped):
@@ -73,10 +79,10 @@ FAULT_reactor-broken   := -DZL_FAULT_SKIP_STALE_CHECK
 FAULT_reactor-nobudget := -DZL_FAULT_NO_RECV_BUDGET
 FAULT_reactor-trap     := -DZL_FAULT_TRAP_RECV_LEN=13
 VARIANTS  := reactor-broken reactor-nobudget reactor-trap
-$(VARIANTS:%=$(B)/wasm/%.core.wasm): $(B)/wasm/%.core.wasm: $(CORE_SRC) $(wildcard wasm/include/*.h wasm/src/*.h) | $(if $(WASI_SDK_PATH),,$(SYSROOT)/.ok)
+$(VARIANTS:%=$(B)/wasm/%.core.wasm): $(B)/wasm/%.core.wasm: $(CORE_SRC) $(wildcard wasm/include/*.h wasm/src/*.h) wasm/include/zl_consts.h | $(if $(WASI_SDK_PATH),,$(SYSROOT)/.ok)
 	@mkdir -p $(@D)
 	$(WCC) $(WCFLAGS) $(FAULT_$*) $(CORE_SRC) $(WLDFLAGS) -o $@
-$(B)/wasm/probe.core.wasm: $(PROBE_SRC) $(wildcard wasm/include/*.h wasm/probe/*.h) | $(if $(WASI_SDK_PATH),,$(SYSROOT)/.ok)
+$(B)/wasm/probe.core.wasm: $(PROBE_SRC) $(wildcard wasm/include/*.h wasm/probe/*.h) wasm/include/zl_consts.h | $(if $(WASI_SDK_PATH),,$(SYSROOT)/.ok)
 	@mkdir -p $(@D)
 	$(WCC) $(WCFLAGS) $(PROBE_SRC) $(WLDFLAGS) -o $@
 
@@ -113,7 +119,7 @@ prebuilds/linux-x64-%/zergling_native.node: $(NATIVE_SRC) native/tools/prebuild.
 	bash native/tools/prebuild.sh $* $@
 prebuilds: $(PREBUILDS)
 
-ts: node_modules/.ok wasm
+ts: node_modules/.ok wasm bridge/consts.ts
 	$(NPX)/tsc -p tsconfig.json --noEmit
 
 # Plain JavaScript in dist/ (servers and bench run on bare node, without tsx).
@@ -143,7 +149,7 @@ ASAN_CXX  := $(firstword $(foreach v,22 19 18 17 16,$(wildcard /usr/bin/clang++-
 ASAN_NODE := $(B)/asan/zergling_native.node
 ASAN_LOGS := $(B)/asan/logs
 NODE_INC  := $(firstword $(wildcard /usr/include/node) $(wildcard $(HOME)/.cache/node-gyp/$(shell $(NODE) -p process.versions.node 2>/dev/null)/include/node))
-ASAN_TESTS ?= ^test/(native|bridge|security|api)/
+ASAN_TESTS ?= ^test/(native|bridge|security|api|contract)/
 $(ASAN_NODE): $(NATIVE_SRC)
 	@mkdir -p $(@D)
 	$(ASAN_CXX) -std=gnu++17 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \

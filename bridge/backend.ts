@@ -4,6 +4,7 @@
 // TigerBeetle's linux.zig and its simulator implement one IO interface.
 import type * as HostModule from './gen/types/interfaces/zergling-reactor-host.js';
 import type * as ReactorModule from './gen/types/interfaces/zergling-reactor-reactor.js';
+import { ERRNO_NAMES } from './consts.ts';
 
 /** Every import of `interface host`, as generated from the WIT. */
 export type Host = typeof HostModule;
@@ -32,6 +33,10 @@ void allHostNamesListed;
 export type Reactor = typeof ReactorModule;
 export type ReactorConfig = ReactorModule.Config;
 export type ReactorStats = ReactorModule.ReactorStats;
+/** The host's `sock-addr` record: `ret` < 0 when the call failed, else family, port, packed octets. */
+export type SockAddr = ReturnType<Host['getpeername']>;
+/** A host call's plain result: >= 0 on success (a handle, a count, 0), -errno on failure. */
+export type HostResult = number;
 
 /**
  * What a backend offers beyond the WIT imports: host-side access that never
@@ -39,8 +44,28 @@ export type ReactorStats = ReactorModule.ReactorStats;
  */
 export interface Backend {
   readonly kind: 'native' | 'sim';
-  /** The WIT imports handed to the component. */
+  /**
+   * The WIT imports handed to the component. Only the Wasm core calls them:
+   * the TypeScript layer uses the named methods below, so everything it asks
+   * of the host is listed in this interface (test/contract/seam.test.ts).
+   */
   readonly host: Host;
+  /** Closes one of the guest's fds (one the core handed out, or owned by a dead core). */
+  closeFd(fd: number): HostResult;
+  /** A new slab of `size` bytes (the write slab): its handle. */
+  slabCreate(size: number): HostResult;
+  /** Frees a slab made by `slabCreate` (or, after a trap, the core's receive slab). */
+  slabDestroy(slab: number): HostResult;
+  /** Frees a ring behind the core's back: only after a trap, when the core cannot be asked. */
+  destroyRing(ring: number): HostResult;
+  /** CQEs waiting in the ring, an overflow backlog included: whether another tick is due. */
+  cqReady(ring: number): HostResult;
+  /** The peer's address of a guest socket. */
+  peerAddress(fd: number): SockAddr;
+  /** The local address of a guest socket. */
+  localAddress(fd: number): SockAddr;
+  /** Pins the calling thread to one CPU (a cluster's reactor thread). */
+  pinThreadToCpu(cpu: number): HostResult;
   /**
    * The bytes of a slab, zero copy (native: an external ArrayBuffer over the
    * registered memory; sim: a plain ArrayBuffer). Throws `EBADF` for an
@@ -82,15 +107,25 @@ export interface Backend {
   claimFd(fd: number): void;
 }
 
-/** Linux errno names for the negative results of host calls. */
-export const ERRNO: Readonly<Record<number, string>> = Object.freeze({
-  1: 'EPERM', 2: 'ENOENT', 4: 'EINTR', 5: 'EIO', 9: 'EBADF', 11: 'EAGAIN', 12: 'ENOMEM',
-  13: 'EACCES', 14: 'EFAULT', 16: 'EBUSY', 17: 'EEXIST', 22: 'EINVAL', 23: 'ENFILE',
-  24: 'EMFILE', 32: 'EPIPE', 38: 'ENOSYS', 62: 'ETIME', 88: 'ENOTSOCK', 93: 'EPROTONOSUPPORT', 95: 'EOPNOTSUPP',
-  97: 'EAFNOSUPPORT', 98: 'EADDRINUSE', 99: 'EADDRNOTAVAIL', 103: 'ECONNABORTED',
-  104: 'ECONNRESET', 105: 'ENOBUFS', 107: 'ENOTCONN', 110: 'ETIMEDOUT', 111: 'ECONNREFUSED',
-  114: 'EALREADY', 125: 'ECANCELED',
-});
+/** The Backend methods that are one host call each: both backends (and test hosts) spread these in. */
+export type HostCalls = Pick<Backend, 'closeFd' | 'slabCreate' | 'slabDestroy' | 'destroyRing' | 'cqReady' |
+  'peerAddress' | 'localAddress' | 'pinThreadToCpu'>;
+
+export function hostCalls(host: Host): HostCalls {
+  return {
+    closeFd: (fd) => host.close(fd),
+    slabCreate: (size) => host.slabCreate(size),
+    slabDestroy: (slab) => host.slabDestroy(slab),
+    destroyRing: (ring) => host.destroyRing(ring),
+    cqReady: (ring) => host.cqReady(ring),
+    peerAddress: (fd) => host.getpeername(fd),
+    localAddress: (fd) => host.getsockname(fd),
+    pinThreadToCpu: (cpu) => host.pinCurrentThreadToCpu(cpu),
+  };
+}
+
+/** Linux errno names for the negative results of host calls (the generated table). */
+export const ERRNO: Readonly<Record<number, string>> = ERRNO_NAMES;
 
 /** An `Error` with Node's shape: `code` (e.g. 'EADDRINUSE') and `errno` (negative). */
 export class ZerglingError extends Error {

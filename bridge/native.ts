@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { HOST_NAMES, ZerglingError, errnoError } from './backend.ts';
+import { HOST_NAMES, ZerglingError, errnoError, hostCalls } from './backend.ts';
+import { ENOSYS, EPERM } from './consts.ts';
 import { locateNativeHelper } from './native-load.ts';
 import type { Backend, Host } from './backend.ts';
 import type { Cqe } from './gen/types/interfaces/zergling-reactor-host.js';
@@ -109,9 +110,6 @@ export function nativeAvailable(): boolean {
   }
 }
 
-const EPERM = 1;
-const ENOSYS = 38;
-
 /**
  * Creates and destroys a tiny ring. When the kernel refuses io_uring (ENOSYS:
  * not built in or filtered by seccomp; EPERM: disabled by sysctl or policy),
@@ -164,6 +162,7 @@ export function createNativeBackend(): Backend {
   return {
     kind: 'native',
     host,
+    ...hostCalls(host),
     slabBuffer(slab: number): ArrayBuffer {
       const r = a.slabBuffer(slab);
       if (typeof r === 'number') throw errnoError(r, 'slabBuffer', `slab ${slab}`);

@@ -1,16 +1,13 @@
 // Socket addresses as the host returns them (`sock-addr`: family + packed
 // octets) turned into Node's strings ('127.0.0.1', '::1', '::ffff:10.0.0.1').
-import type { Host } from '../bridge/backend.ts';
+import type { SockAddr } from '../bridge/backend.ts';
+import { AF_INET } from '../bridge/consts.ts';
 
 export interface SocketAddress {
   address: string;
   family: 'IPv4' | 'IPv6';
   port: number;
 }
-
-type SockAddr = ReturnType<Host['getpeername']>;
-
-const AF_INET = 2;
 
 function v4(n: number): string {
   return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;

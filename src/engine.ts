@@ -12,30 +12,12 @@ import { listenError } from './errors.ts';
 import { Connection, type ConnectionEngine } from './connection.ts';
 import type { ResolvedOptions } from './options.ts';
 import { WriteSlab } from './write-slab.ts';
-
-// Event kinds (wasm/wit/reactor.wit): 4 words per event, w0 = kind | conn << 8.
-const EV_OPEN = 1;
-const EV_DATA = 2;
-const EV_EOF = 3;
-const EV_SENT = 4;
-const EV_CLOSED = 5;
-const EV_ERROR = 6;
-const ERRNO_ENFILE = 23;
-const ERRNO_EMFILE = 24;
-/** Retry delay of an accept parked because the process ran out of fds. */
-const ACCEPT_RETRY_MS = 100;
-const EV_HANDOFF = 7;
-
-const ECANCELED = 125;
-const EIO = 5;
-const ENOBUFS = 105;
-
-/** A trap inside the core: WebAssembly.RuntimeError (unreachable, out of bounds, ...). */
-function isTrap(err: unknown): boolean {
-  return err instanceof WebAssembly.RuntimeError;
-}
-/** listen-ex flag: SO_REUSEPORT before bind. */
-const LISTEN_REUSEPORT = 1;
+import { ECANCELED, EIO, LISTEN_REUSEPORT } from '../bridge/consts.ts';
+import { dispatchEvents, type EventSink } from './engine/dispatch.ts';
+import { guardReactor, zeroStats } from './engine/guard.ts';
+import { listenerError, strayHandoff } from './engine/listener.ts';
+import { PinTable } from './engine/pins.ts';
+import { SweepTimer } from './engine/sweep.ts';
 
 export interface EngineHooks {
   onOpen(conn: Connection): void;
@@ -53,11 +35,6 @@ export interface EngineHooks {
    * the port, 0, or -errno).
    */
   bind?(reactor: Reactor): number;
-}
-
-interface Pin {
-  slab: number;
-  refs: number;
 }
 
 export interface EngineCounters {
@@ -86,15 +63,8 @@ export class Engine implements ConnectionEngine {
   readonly counters: EngineCounters = { ticks: 0, submits: 0, events: 0 };
 
   readonly #hooks: EngineHooks;
-  readonly #raw: Reactor;
   readonly #listenerFd: number;
-  readonly #sweepMs: number;
-  readonly #idleTimeout: boolean;
-  readonly #endTimeout: boolean;
-  /** Connections that called end() or close() and are not closed yet (what endTimeoutMs watches). */
-  readonly #ending = new Set<Connection>();
-  #sweepCancel: (() => void) | undefined;
-  #sweepAt = 0;
+  readonly #sweep: SweepTimer;
   /** Connections whose write the core refused for want of ranges (-ENOBUFS): retried after each tick. */
   readonly #blocked = new Set<Connection>();
   readonly #conns: (Connection | undefined)[] = [];
@@ -104,8 +74,7 @@ export class Engine implements ConnectionEngine {
   #heldChunks = 0;
   /** Whether data events have always pointed inside buffer `bid` at `bid * size`. */
   #linearLayout = true;
-  readonly #pins = new Map<ArrayBuffer, Pin>();
-  readonly #pinBySlab = new Map<number, ArrayBuffer>();
+  readonly #pins: PinTable;
   #dirty = false;
   #more = false;
   #immediate: NodeJS.Immediate | undefined;
@@ -123,7 +92,7 @@ export class Engine implements ConnectionEngine {
     if (rc < 0) throw errnoError(rc, 'io_uring_setup', 'creating the reactor');
     let writeSlab = -1;
     try {
-      writeSlab = backend.host.slabCreate(opts.writeSlabSize);
+      writeSlab = backend.slabCreate(opts.writeSlabSize);
       if (writeSlab < 0) throw errnoError(writeSlab, 'slab_create', `${opts.writeSlabSize} bytes`);
       const port = hooks.bind ? hooks.bind(reactor)
         : opts.reusePort ? reactor.listenEx(opts.host, opts.port, opts.family, opts.backlog, LISTEN_REUSEPORT)
@@ -134,7 +103,7 @@ export class Engine implements ConnectionEngine {
       return new Engine(backend, reactor, opts, port, writeSlab, hooks);
     } catch (err) {
       reactor.destroy();
-      if (writeSlab >= 0) backend.host.slabDestroy(writeSlab);
+      if (writeSlab >= 0) backend.slabDestroy(writeSlab);
       throw err;
     }
   }
@@ -142,14 +111,22 @@ export class Engine implements ConnectionEngine {
   private constructor(backend: Backend, reactor: Reactor, opts: ResolvedOptions, port: number,
     writeSlab: number, hooks: EngineHooks) {
     this.backend = backend;
-    this.#raw = reactor;
-    this.reactor = this.#guard(reactor);
+    // A trap in any call (a bug in the core) fails the engine once (#fatal).
+    this.reactor = guardReactor(reactor, {
+      alive: () => this.alive,
+      onTrap: (cause) => this.#fatal(cause),
+      final: () => this.#final,
+    });
     this.port = port;
     this.#hooks = hooks;
     this.#listenerFd = reactor.stats().listenerFd;
-    this.#sweepMs = opts.sweepMs;
-    this.#idleTimeout = opts.config.idleTimeoutMs > 0;
-    this.#endTimeout = opts.config.endTimeoutMs > 0;
+    const engine = this;
+    this.#sweep = new SweepTimer(backend, {
+      get alive() { return engine.alive; },
+      get openConnections() { return engine.#open; },
+      sweep: (elapsed) => { if (this.reactor.sweep(elapsed) > 0) this.requestTick(); },
+    }, opts.sweepMs, opts.config.idleTimeoutMs > 0, opts.config.endTimeoutMs > 0);
+    this.#pins = new PinTable(backend);
     this.highWaterMark = opts.highWaterMark;
     this.recvBufferSize = opts.config.recvBufferSize;
     this.bufferCount = opts.config.bufferRingEntries;
@@ -164,46 +141,6 @@ export class Engine implements ConnectionEngine {
     this.#schedule();
   }
 
-  /**
-   * The core as the rest of the TS layer sees it: a trap in any call (a bug in
-   * the core) fails the engine once (#fatal) and every later call gets -EIO
-   * (or an empty event batch), so one bad reactor never throws into app code
-   * or takes the process down.
-   */
-  #guard(raw: Reactor): Reactor {
-    const fail = (err: unknown): void => {
-      if (!isTrap(err)) throw err;
-      this.#fatal(err as Error);
-    };
-    const noEvents = new Uint32Array(0);
-    const call = <A extends unknown[]>(f: (...a: A) => number) => (...a: A): number => {
-      if (!this.alive) return -EIO;
-      try { return f.apply(raw, a); } catch (err) { fail(err); return -EIO; }
-    };
-    return {
-      ...raw,
-      tick: (): Uint32Array => {
-        if (!this.alive) return noEvents;
-        try { return raw.tick(); } catch (err) { fail(err); return noEvents; }
-      },
-      submit: call(raw.submit),
-      write: call(raw.write),
-      shutdown: call(raw.shutdown),
-      close: call(raw.close),
-      release: call(raw.release),
-      sweep: call(raw.sweep),
-      pending: (): number => {
-        if (!this.alive) return 0;
-        try { return raw.pending(); } catch (err) { fail(err); return 0; }
-      },
-      stopAccepting: call(raw.stopAccepting),
-      stats: () => {
-        if (!this.alive) return this.#final ?? raw.stats();
-        try { return raw.stats(); } catch (err) { fail(err); return this.#final!; }
-      },
-    } as Reactor;
-  }
-
   /** The core trapped: take back everything it held, report once, stay dead. */
   #fatal(cause: Error): void {
     if (!this.alive) return;
@@ -212,77 +149,28 @@ export class Engine implements ConnectionEngine {
     (err as Error & { cause?: unknown }).cause = cause;
     this.#unwatch();
     if (this.#immediate !== undefined) { clearImmediate(this.#immediate); this.#immediate = undefined; }
-    this.#sweepCancel?.();
-    const h = this.backend.host;
+    this.#sweep.stop();
+    const b = this.backend;
     // The core's own tables cannot be trusted any more: close what the TS layer
     // knows it owns (every connection's fd, the listener), then the ring and slabs.
     const conns = this.connections();
-    for (const c of conns) h.close(c.fd);
-    if (this.#listenerFd >= 0) h.close(this.#listenerFd);
+    for (const c of conns) b.closeFd(c.fd);
+    if (this.#listenerFd >= 0) b.closeFd(this.#listenerFd);
     for (const c of conns) c.dropChunks();
-    this.#final = { ...this.#final ?? this.#zeroStats(), connectionsOpen: 0 };
+    this.#final = { ...this.#final ?? zeroStats(), connectionsOpen: 0 };
     for (const c of conns) c.onClosed(EIO, err);
-    h.destroyRing(this.ring);
-    h.slabDestroy(this.recvSlab);
-    h.slabDestroy(this.writeSlab.handle);
-    for (const p of this.#pins.values()) this.backend.unpinSlab(p.slab);
-    this.#pins.clear();
-    this.#pinBySlab.clear();
+    b.destroyRing(this.ring);
+    b.slabDestroy(this.recvSlab);
+    b.slabDestroy(this.writeSlab.handle);
+    this.#pins.unpinAll();
     this.#hooks.onFatal(err);
-  }
-
-  #zeroStats(): ReactorStats {
-    const z = 0n;
-    return {
-      connectionsOpen: 0, accepted: z, rejected: z, closed: z, buffersKernel: 0, buffersApp: 0,
-      buffersReturning: 0, enobufs: z, staleCqes: z, sends: z, shortSends: z, bytesIn: z, bytesOut: z,
-      cqes: z, ticks: z, ringFlags: 0, connectionsPaused: 0, pauses: z, idleTimeouts: z, endTimeouts: z,
-      recvBudget: 0, recvReserve: 0, listenerFd: -1,
-    };
   }
 
   // ------------------------------------------------------------------ timeouts
 
-  #now(): number {
-    return this.backend.now ? this.backend.now() : performance.now();
-  }
-
-  /**
-   * Sweeps run only while there is something to time out (open connections
-   * with idleTimeoutMs, ending ones with endTimeoutMs), so an idle server, or
-   * a simulated world, can rest.
-   */
-  #sweepWanted(): boolean {
-    return (this.#idleTimeout && this.#open > 0) || (this.#endTimeout && this.#ending.size > 0);
-  }
-
-  #armSweep(): void {
-    if (this.#sweepMs === 0 || this.#sweepCancel !== undefined || !this.alive || !this.#sweepWanted()) return;
-    this.#sweepAt = this.#now();
-    const run = (): void => {
-      this.#sweepCancel = undefined;
-      if (!this.alive) return;
-      const now = this.#now();
-      const elapsed = Math.max(0, Math.min(0xffffffff, Math.round(now - this.#sweepAt)));
-      this.#sweepAt = now;
-      if (this.reactor.sweep(elapsed) > 0) this.requestTick();
-      if (this.#sweepWanted()) this.#sweepCancel = this.#timer(this.#sweepMs, run);
-    };
-    this.#sweepCancel = this.#timer(this.#sweepMs, run);
-  }
-
-  #timer(ms: number, fn: () => void): () => void {
-    if (this.backend.setTimer) return this.backend.setTimer(ms, fn);
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return () => clearTimeout(t);
-  }
-
   /** @internal `conn` called end() or close(): endTimeoutMs applies to it now. */
   connectionEnding(conn: Connection): void {
-    if (!this.#endTimeout || this.#ending.has(conn)) return;
-    this.#ending.add(conn);
-    this.#armSweep();
+    this.#sweep.ending(conn);
   }
 
   /** @internal A write was refused for want of ranges: retry after the next tick. */
@@ -336,7 +224,10 @@ export class Engine implements ConnectionEngine {
     this.#more = false;
     this.counters.ticks++;
     const ev = this.reactor.tick();
-    if (ev.length > 0) this.#dispatch(ev);
+    if (ev.length > 0) {
+      this.counters.events += ev.length >>> 2;
+      dispatchEvents(ev, this.#sink);
+    }
     if (this.#blocked.size > 0) {
       const b = [...this.#blocked];
       this.#blocked.clear();
@@ -347,70 +238,42 @@ export class Engine implements ConnectionEngine {
     this.markDirty();
     // More completions than one batch (or a CQ-overflow backlog): continue
     // next turn, after timers and other I/O.
-    if (this.alive && ((this.reactor.pending() & 1) !== 0 || this.backend.host.cqReady(this.ring) > 0)) {
+    if (this.alive && ((this.reactor.pending() & 1) !== 0 || this.backend.cqReady(this.ring) > 0)) {
       this.#more = true;
       this.#schedule();
     }
   }
 
-  #dispatch(ev: Uint32Array): void {
-    const conns = this.#conns;
-    const n = ev.length;
-    this.counters.events += n >>> 2;
-    for (let i = 0; i < n; i += 4) {
-      const w0 = ev[i]!;
-      const slot = w0 >>> 8;
-      switch (w0 & 0xff) {
-        case EV_DATA: {
-          const bid = ev[i + 1]!, off = ev[i + 2]!, len = ev[i + 3]!;
-          const c = conns[slot];
-          if (this.#linearLayout) {
-            const base = bid * this.recvBufferSize;
-            if (off < base || off + len > base + this.recvBufferSize) this.#linearLayout = false;
-          }
-          this.#appRefs[bid]!++;
-          this.#heldChunks++;
-          if (c !== undefined) c.onData(bid, off, len);
-          else this.releaseBuffer(bid);
-          break;
-        }
-        case EV_SENT:
-          conns[slot]?.onSent(ev[i + 1]!, ev[i + 2]!);
-          break;
-        case EV_OPEN: {
-          const conn = new Connection(this, slot, ev[i + 1]! | 0);
-          conns[slot] = conn;
-          this.#open++;
-          if (this.#open === 1) this.#armSweep();
-          this.#hooks.onOpen(conn);
-          break;
-        }
-        case EV_EOF:
-          conns[slot]?.onEof();
-          break;
-        case EV_CLOSED:
-          conns[slot]?.onClosed(ev[i + 1]!);
-          break;
-        case EV_ERROR: {
-          const errno = ev[i + 1]!;
-          this.#hooks.onListenerError(errnoError(-errno, 'accept'), ev[i + 2] === 0);
-          // Out of fds: the core parks the accept until a connection closes or a
-          // tick finds nothing to reap; on an idle reactor this timer is that tick.
-          if ((errno === ERRNO_EMFILE || errno === ERRNO_ENFILE) && ev[i + 2] !== 0) {
-            setTimeout(() => { if (this.alive) this.requestTick(); }, ACCEPT_RETRY_MS).unref();
-          }
-          break;
-        }
-        case EV_HANDOFF:
-          // Only a handoff listener (listen-ex flag 2) emits these; this engine
-          // never asks for one, so an fd that shows up here is closed, not leaked.
-          this.backend.host.close(ev[i + 1]! | 0);
-          break;
-        default:
-          this.unknownEvents++;
+  /** What each event does (src/engine/dispatch.ts decodes the batch). */
+  readonly #sink: EventSink = {
+    data: (slot, bid, off, len) => {
+      const c = this.#conns[slot];
+      if (this.#linearLayout) {
+        const base = bid * this.recvBufferSize;
+        if (off < base || off + len > base + this.recvBufferSize) this.#linearLayout = false;
       }
-    }
-  }
+      this.#appRefs[bid]!++;
+      this.#heldChunks++;
+      if (c !== undefined) c.onData(bid, off, len);
+      else this.releaseBuffer(bid);
+    },
+    sent: (slot, ranges, bytes) => { this.#conns[slot]?.onSent(ranges, bytes); },
+    open: (slot, fd) => {
+      const conn = new Connection(this, slot, fd);
+      this.#conns[slot] = conn;
+      this.#open++;
+      if (this.#open === 1) this.#sweep.arm();
+      this.#hooks.onOpen(conn);
+    },
+    eof: (slot) => { this.#conns[slot]?.onEof(); },
+    closed: (slot, errno) => { this.#conns[slot]?.onClosed(errno); },
+    listenerError: (errno, rearmed) => {
+      listenerError(errno, rearmed, (err, gaveUp) => this.#hooks.onListenerError(err, gaveUp),
+        () => { if (this.alive) this.requestTick(); });
+    },
+    handoff: (fd) => strayHandoff(this.backend, fd),
+    unknown: () => { this.unknownEvents++; },
+  };
 
   // ------------------------------------------------------------------ ConnectionEngine
 
@@ -431,35 +294,24 @@ export class Engine implements ConnectionEngine {
   }
 
   pin(buffer: ArrayBuffer): number {
-    const p = this.#pins.get(buffer);
-    if (p !== undefined) { p.refs++; return p.slab; }
-    const slab = this.backend.pinSlab(buffer);
-    this.#pins.set(buffer, { slab, refs: 1 });
-    this.#pinBySlab.set(slab, buffer);
-    return slab;
+    return this.#pins.pin(buffer);
   }
 
   unpin(slab: number): void {
-    const buffer = this.#pinBySlab.get(slab);
-    if (buffer === undefined) return;
-    const p = this.#pins.get(buffer)!;
-    if (--p.refs > 0) return;
-    this.#pins.delete(buffer);
-    this.#pinBySlab.delete(slab);
-    this.backend.unpinSlab(slab);
+    this.#pins.unpin(slab);
   }
 
   peerAddress(fd: number): SocketAddress | undefined {
-    return formatSockAddr(this.backend.host.getpeername(fd));
+    return formatSockAddr(this.backend.peerAddress(fd));
   }
 
   localAddress(fd: number): SocketAddress | undefined {
-    return formatSockAddr(this.backend.host.getsockname(fd));
+    return formatSockAddr(this.backend.localAddress(fd));
   }
 
   connectionClosed(conn: Connection): void {
     this.#blocked.delete(conn);
-    this.#ending.delete(conn);
+    this.#sweep.forget(conn);
     if (this.#conns[conn.id] === conn) {
       this.#conns[conn.id] = undefined;
       this.#open--;
@@ -509,8 +361,7 @@ export class Engine implements ConnectionEngine {
     if (!this.alive) return;
     this.#unwatch();
     if (this.#immediate !== undefined) { clearImmediate(this.#immediate); this.#immediate = undefined; }
-    this.#sweepCancel?.();
-    this.#sweepCancel = undefined;
+    this.#sweep.stop();
     for (const c of this.connections()) c.dropChunks();
     // Chunks the app still holds (or never read) die with the reactor: hand
     // their buffers back first, so the final counts show whether the core's
@@ -523,9 +374,7 @@ export class Engine implements ConnectionEngine {
     this.alive = false;
     for (const c of this.connections()) c.onClosed(ECANCELED);
     this.reactor.destroy();
-    this.backend.host.slabDestroy(this.writeSlab.handle);
-    for (const p of this.#pins.values()) this.backend.unpinSlab(p.slab);
-    this.#pins.clear();
-    this.#pinBySlab.clear();
+    this.backend.slabDestroy(this.writeSlab.handle);
+    this.#pins.unpinAll();
   }
 }

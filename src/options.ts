@@ -195,7 +195,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (o.backend !== undefined && o.backend !== 'native') {
     const b = o.backend as Partial<Backend> | null;
     if (b === null || typeof b !== 'object' || typeof b.slabBuffer !== 'function' ||
-        typeof b.watch !== 'function' || typeof b.host !== 'object') {
+        typeof b.watch !== 'function' || typeof b.host !== 'object' || typeof b.closeFd !== 'function') {
       throw invalidArgType('options.backend', "'native' or a Backend", o.backend);
     }
   }

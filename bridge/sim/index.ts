@@ -2,7 +2,7 @@
 // 'sim'), over a deterministic model of io_uring and TCP. No N-API, no
 // syscalls, no wall clock: every decision comes from one seed, so a run
 // replays exactly. See DIFFERENCES.md for where the model departs from Linux.
-import { errnoError } from '../backend.ts';
+import { errnoError, hostCalls } from '../backend.ts';
 import type { Backend, Host } from '../backend.ts';
 import { EBADF, EBUSY, EEXIST, EINVAL } from './consts.ts';
 import { SimKernel } from './kernel.ts';
@@ -80,6 +80,7 @@ export function createSimBackend(opts: SimOptions): SimBackend {
   return {
     kind: 'sim',
     host,
+    ...hostCalls(host), // through the traced host: these calls are in the trace hash too
     world,
     kernel,
     net: kernel.net,

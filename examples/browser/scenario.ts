@@ -12,8 +12,7 @@ import type { GetCoreModule } from '../../bridge/component.ts';
 import type { Reactor } from '../../bridge/backend.ts';
 import { createSimBackend } from '../../bridge/sim/index.ts';
 import type { SimBackend } from '../../bridge/sim/index.ts';
-
-const EV_OPEN = 1, EV_DATA = 2, EV_EOF = 3, EV_CLOSED = 5;
+import { EV_CLOSED, EV_DATA, EV_EOF, EV_OPEN } from '../../bridge/consts.ts';
 
 export interface EchoScenarioResult {
   seed: number;

@@ -7,12 +7,7 @@ import { errnoError, type ZerglingError } from '../../bridge/backend.ts';
 import { loadReactor } from '../../bridge/index.ts';
 import { listenError } from '../errors.ts';
 import type { ResolvedOptions } from '../options.ts';
-
-const EV_ERROR = 6;
-const EV_HANDOFF = 7;
-const LISTEN_REUSEPORT = 1;
-const LISTEN_HANDOFF = 2;
-const EBADF = 9;
+import { EBADF, EV_ERROR, EV_HANDOFF, LISTEN_HANDOFF, LISTEN_REUSEPORT } from '../../bridge/consts.ts';
 
 export interface AcceptorHooks {
   /** An accepted fd, now the callee's to adopt elsewhere or close. */
@@ -90,7 +85,7 @@ export class Acceptor {
           this.accepted++;
           this.#hooks.onFd(fd);
         } else {
-          this.#backend.host.close(fd);
+          this.#backend.closeFd(fd);
         }
       } else if (kind === EV_ERROR) {
         this.listenerErrors++;
@@ -106,7 +101,7 @@ export class Acceptor {
       this.#stopped = undefined;
       done();
     }
-    if (this.#backend.host.cqReady(this.#ring) > 0) this.#immediate ??= setImmediate(this.#tick);
+    if (this.#backend.cqReady(this.#ring) > 0) this.#immediate ??= setImmediate(this.#tick);
   };
 
   /** Cancels the accept; resolves once the listener is closed (or after `ms`). */

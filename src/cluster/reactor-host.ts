@@ -11,10 +11,7 @@ import { engineStats } from '../stats.ts';
 import { closeEngine, runHandler } from '../lifecycle.ts';
 import type { ResolvedOptions } from '../options.ts';
 import type { ReactorSnapshot } from './protocol.ts';
-
-const LISTEN_REUSEPORT = 1;
-const EBADF = 9;
-const ENOTSOCK = 88;
+import { EBADF, ENOTSOCK, LISTEN_REUSEPORT } from '../../bridge/consts.ts';
 
 /** What a handler module learns about the reactor it runs in. */
 export interface ReactorInfo {
@@ -82,7 +79,7 @@ export class ReactorHost {
       return;
     }
     if (this.#closing !== undefined || !this.engine.alive) {
-      this.#backend.host.close(fd);
+      this.#backend.closeFd(fd);
       this.#adoptFailed++;
       return;
     }
@@ -94,7 +91,7 @@ export class ReactorHost {
     this.#adoptFailed++;
     // -EBUSY (max connections) and allocation failures close the fd in the
     // core; these two leave it open.
-    if (r === -ENOTSOCK || r === -EBADF) this.#backend.host.close(fd);
+    if (r === -ENOTSOCK || r === -EBADF) this.#backend.closeFd(fd);
   }
 
   flush(): void {

@@ -4,9 +4,7 @@
 // the kernel (one SO_REUSEPORT listener per reactor). The main thread only
 // accepts, routes fds and supervises: no connection's bytes pass through it.
 import { EventEmitter } from 'node:events';
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import type { Backend } from '../../bridge/backend.ts';
 import { abortError } from '../errors.ts';
@@ -15,181 +13,15 @@ import { closeDeadline, within } from '../lifecycle.ts';
 import { Acceptor } from './acceptor.ts';
 import { FdChannel } from './channel.ts';
 import { allowedCpus, resolveCluster, type ClusterOptions, type ResolvedCluster } from './options.ts';
-import {
-  reactorError, type Distribution, type ErrorData, type FromWorker, type ReactorError, type ReactorSnapshot,
-  type ToWorker, type WorkerInit,
-} from './protocol.ts';
+import type { Distribution, ReactorError, WorkerInit } from './protocol.ts';
+import { emptySnapshot, sum, type ClusterStats, type ReactorStatsEntry } from './stats.ts';
+import { ReactorThread, type ReactorState, type ThreadOwner } from './thread.ts';
 
-export type ReactorState = 'starting' | 'running' | 'closing' | 'closed' | 'crashed';
-
-/** One reactor's counters, as last reported by its thread. */
-export interface ReactorStatsEntry extends ReactorSnapshot {
-  index: number;
-  state: ReactorState;
-  /** The CPU the thread was pinned to, or null (not asked, or refused). */
-  cpu: number | null;
-  /** Fds the acceptor routed to this reactor. */
-  handedOff: number;
-}
-
-export interface ClusterStats extends ReactorSnapshot {
-  reactors: number;
-  distribution: Distribution;
-  /** Descriptors owned by zergling in this process (all threads): 0 after close(). */
-  fds: number;
-  /** The acceptor (distribution 'acceptor'), else null. */
-  acceptor: {
-    listening: boolean;
-    /** Connections accepted and handed to a reactor. */
-    accepted: number;
-    /** Accepted but closed at once: no reactor could take them (all channels full or all reactors gone). */
-    rejected: number;
-    /** Doorbell messages sent: one per reactor going from idle to busy, not one per connection. */
-    doorbells: number;
-    listenerErrors: number;
-  } | null;
-  /** Per reactor, in index order. */
-  perReactor: ReactorStatsEntry[];
-}
+export type { ReactorState } from './thread.ts';
+export type { ClusterStats, ReactorStatsEntry } from './stats.ts';
 
 export interface ClusterEvents {
   error: [ReactorError];
-}
-
-const WORKER_EXT = extname(fileURLToPath(import.meta.url)); // '.ts' from source, '.js' when built
-const WORKER_URL = new URL(`./worker${WORKER_EXT}`, import.meta.url);
-
-/**
- * What `new Worker` runs. Built JS: worker.js itself. From TypeScript source
- * under tsx: Node 20 does not carry `--import` loaders into worker threads
- * (tsx registers its hooks on the main thread only), so a two-line bootstrap
- * registers tsx's ESM hooks in the worker before importing worker.ts.
- */
-function workerEntry(): { entry: URL | string; evalCode: boolean } {
-  if (WORKER_EXT !== '.ts' || !process.execArgv.some((a) => a.includes('tsx'))) {
-    return { entry: WORKER_URL, evalCode: false };
-  }
-  const api = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); })` +
-    '.catch((e) => process.nextTick(() => { throw e; }));';
-  return { entry: code, evalCode: true };
-}
-
-const STATS_TIMEOUT_MS = 2000;
-
-class ReactorThread {
-  readonly index: number;
-  readonly worker: Worker;
-  readonly channel: FdChannel | undefined;
-  readonly doorbell: MessagePort | undefined;
-  readonly cpuAsked: number;
-  state: ReactorState = 'starting';
-  port = 0;
-  cpu: number | null = null;
-  handedOff = 0;
-  last: ReactorSnapshot | undefined;
-  crashError: ErrorData | undefined;
-  readonly ready: Promise<void>;
-  readonly exited: Promise<number>;
-  readonly #stats = new Map<number, (s: ReactorSnapshot | undefined) => void>();
-  #statsId = 0;
-  #onReady!: () => void;
-  #onFailed!: (err: ReactorError) => void;
-  readonly #owner: ClusterServer;
-
-  constructor(owner: ClusterServer, index: number, init: WorkerInit, channel: FdChannel | undefined,
-    doorbell: MessagePort | undefined) {
-    this.#owner = owner;
-    this.index = index;
-    this.channel = channel;
-    this.doorbell = doorbell;
-    this.cpuAsked = init.cpu;
-    this.ready = new Promise<void>((resolve, reject) => { this.#onReady = resolve; this.#onFailed = reject; });
-    this.ready.catch(() => { /* listen() reports it */ });
-    const workerDoorbell = init.doorbell;
-    const { entry, evalCode } = workerEntry();
-    this.worker = new Worker(entry, {
-      eval: evalCode,
-      workerData: init,
-      transferList: workerDoorbell !== undefined ? [workerDoorbell] : [],
-      name: `zergling-reactor-${index}`,
-    });
-    this.worker.on('message', (m: FromWorker) => this.#message(m));
-    this.worker.on('error', (err) => { this.crashError ??= { name: err.name, message: err.message, stack: err.stack }; });
-    this.exited = new Promise<number>((resolve) => {
-      this.worker.once('exit', (code) => { this.#exit(code); resolve(code); });
-    });
-  }
-
-  #message(m: FromWorker): void {
-    switch (m.t) {
-      case 'ready':
-        this.state = 'running';
-        this.port = m.port;
-        this.cpu = this.cpuAsked >= 0 && m.pinned >= 0 ? this.cpuAsked : null;
-        this.#onReady();
-        break;
-      case 'failed':
-        this.#onFailed(reactorError(m.error, this.index));
-        break;
-      case 'error':
-        this.#owner.report(reactorError(m.error, this.index));
-        break;
-      case 'crash':
-        this.crashError = m.error;
-        break;
-      case 'stats': {
-        this.last = m.stats;
-        const r = this.#stats.get(m.id);
-        this.#stats.delete(m.id);
-        r?.(m.stats);
-        break;
-      }
-      case 'closed':
-        this.last = m.stats;
-        this.state = 'closed';
-        break;
-    }
-  }
-
-  #exit(code: number): void {
-    for (const r of this.#stats.values()) r(undefined);
-    this.#stats.clear();
-    if (this.state === 'starting') {
-      // listen() rejects with this; no 'error' event for a reactor that never ran.
-      const cause = this.crashError ?? { name: 'Error', message: `reactor thread exited with code ${code} before it was ready` };
-      this.#onFailed(reactorError(cause, this.index));
-      this.state = 'crashed';
-      this.#owner.reactorDied(this);
-      return;
-    }
-    if (this.state === 'closed' || (this.state === 'closing' && code === 0)) {
-      this.state = 'closed';
-      return;
-    }
-    this.state = 'crashed';
-    this.#owner.reactorDied(this);
-    const cause = this.crashError;
-    this.#owner.report(reactorError({
-      name: 'Error',
-      message: `reactor ${this.index} crashed (thread exit code ${code})${cause ? `: ${cause.message}` : ''}`,
-      ...(cause?.stack !== undefined ? { stack: cause.stack } : {}),
-    }, this.index, 'ERR_ZERGLING_REACTOR_CRASHED'));
-  }
-
-  post(m: ToWorker): void {
-    if (this.state === 'running' || this.state === 'closing') this.worker.postMessage(m);
-  }
-
-  stats(): Promise<ReactorSnapshot | undefined> {
-    if (this.state !== 'running') return Promise.resolve(this.last);
-    const id = ++this.#statsId;
-    return new Promise((resolve) => {
-      const t = setTimeout(() => { this.#stats.delete(id); resolve(this.last); }, STATS_TIMEOUT_MS);
-      this.#stats.set(id, (s) => { clearTimeout(t); resolve(s ?? this.last); });
-      this.post({ t: 'stats', id });
-    });
-  }
 }
 
 /**
@@ -198,7 +30,7 @@ class ReactorThread {
  * index) for a handler that threw, a listener error, or a crashed thread; the
  * other reactors keep serving.
  */
-export class ClusterServer extends EventEmitter<ClusterEvents> {
+export class ClusterServer extends EventEmitter<ClusterEvents> implements ThreadOwner {
   readonly reactors: number;
   readonly distribution: Distribution;
   readonly #cfg: ResolvedCluster;
@@ -300,7 +132,7 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
       this.#backend.releaseFd(fd);
     } catch {
       this.#rejected++;
-      this.#backend.host.close(fd);
+      this.#backend.closeFd(fd);
       return;
     }
     for (let k = 0; k < n; k++) {
@@ -328,7 +160,7 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
     } catch {
       return; // not in transit: not ours to close
     }
-    this.#backend.host.close(fd);
+    this.#backend.closeFd(fd);
   }
 
   /** @internal A thread died: fds still queued for it are closed here. */
@@ -436,32 +268,6 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
-}
-
-function emptySnapshot(): ReactorSnapshot {
-  return {
-    listening: false, connections: 0, reactorConnections: 0, accepted: 0, rejected: 0, closed: 0,
-    buffers: { total: 0, kernel: 0, app: 0, returning: 0 }, heldChunks: 0,
-    budget: { perConnection: 0, reserve: 0, paused: 0, pauses: 0 }, timeouts: { idle: 0, end: 0 },
-    writeSlab: { bytes: 0, blocks: 0, blocksInUse: 0, pendingRanges: 0 }, pinnedBuffers: 0,
-    listenerErrors: 0, enobufs: 0, staleCqes: 0, sends: 0, shortSends: 0, bytesIn: 0, bytesOut: 0,
-    cqes: 0, ticks: 0, submits: 0, ringFlags: 0, adopted: 0, adoptFailed: 0,
-  };
-}
-
-/** Field-wise sum (booleans: any; ringFlags: the union). */
-function sum(list: ReactorSnapshot[]): ReactorSnapshot {
-  const out = emptySnapshot();
-  const add = (dst: Record<string, unknown>, src: Record<string, unknown>, key: string): void => {
-    const v = src[key];
-    if (typeof v === 'number') dst[key] = key === 'ringFlags' ? (dst[key] as number) | v : (dst[key] as number) + v;
-    else if (typeof v === 'boolean') dst[key] = (dst[key] as boolean) || v;
-    else if (v !== null && typeof v === 'object') {
-      for (const k of Object.keys(v)) add(dst[key] as Record<string, unknown>, v as Record<string, unknown>, k);
-    }
-  };
-  for (const s of list) for (const k of Object.keys(s)) add(out as unknown as Record<string, unknown>, s as unknown as Record<string, unknown>, k);
-  return out;
 }
 
 /**

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   const native = await import('../../bridge/native.ts');
   native.checkIoUring();
   const backend = native.createNativeBackend();
-  const pinned = init.cpu >= 0 ? backend.host.pinCurrentThreadToCpu(init.cpu) : 0;
+  const pinned = init.cpu >= 0 ? backend.pinThreadToCpu(init.cpu) : 0;
 
   const mod = (await import(init.handler)) as { default?: unknown; setup?: unknown };
   const handler = mod.default;

@@ -5,11 +5,10 @@ import { ZerglingError, errnoError } from '../../bridge/backend.ts';
 import type { Connection, ConnectionEngine } from '../connection.ts';
 import { codes, invalidArgType } from '../errors.ts';
 import { TAG_RECV, TagQueue, pinTag, pinnedSlab } from './tag-queue.ts';
+import { ENOBUFS } from '../../bridge/consts.ts';
 
 /** Writes at least this large lend the caller's memory to the kernel instead of copying. */
 export const PIN_THRESHOLD = 64 << 10;
-
-const ENOBUFS = 105;
 
 interface FlushWaiter {
   target: number;

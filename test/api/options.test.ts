@@ -4,6 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { listen, type ListenOptions, type Connection, type Backend } from '../../src/index.ts';
+import { hostCalls } from '../../bridge/backend.ts';
 
 /** A backend that records every host call: a rejected listen must make none. */
 function recordingBackend(): { backend: Backend; calls: string[] } {
@@ -14,6 +15,7 @@ function recordingBackend(): { backend: Backend; calls: string[] } {
   const backend: Backend = {
     kind: 'sim',
     host,
+    ...hostCalls(host),
     slabBuffer: () => { calls.push('slabBuffer'); return new ArrayBuffer(0); },
     watch: () => { calls.push('watch'); return () => {}; },
     pinSlab: () => { calls.push('pinSlab'); return -1; },

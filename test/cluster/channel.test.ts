@@ -44,7 +44,7 @@ test('cross-thread: 200000 values in bursts arrive in order, once, with fewer do
   const ch = new FdChannel(1024);
   const { port1, port2 } = new MessageChannel();
   // Under tsx the worker needs tsx's hooks registered (Node 20 does not pass
-  // --import loaders to workers); see src/cluster/server.ts.
+  // --import loaders to workers); see src/cluster/thread.ts.
   const api = import.meta.resolve('tsx/esm/api');
   const url = new URL('./channel-consumer.ts', import.meta.url).href;
   const w = new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url)}); })`, {

@@ -5,9 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { E, EV, Harness } from '../core/scripted-host.ts';
 
-const REUSEPORT = 1;
-const HANDOFF = 2;
-const EV_HANDOFF = 7;
+import { EV_HANDOFF, LISTEN_HANDOFF as HANDOFF, LISTEN_REUSEPORT as REUSEPORT } from '../../bridge/consts.ts';
 
 function listenEx(h: Harness, flags: number): number {
   const port = h.r.listenEx('127.0.0.1', 0, 4, 64, flags);

@@ -7,7 +7,8 @@ import type { Backend, Reactor, ReactorConfig, ReactorStats } from '../../bridge
 import { createSimBackend } from '../../bridge/sim/index.ts';
 import type { SimBackend, SimClient } from '../../bridge/sim/index.ts';
 
-export const EV_OPEN = 1, EV_DATA = 2, EV_EOF = 3, EV_SENT = 4, EV_CLOSED = 5;
+import { EV_CLOSED, EV_DATA, EV_EOF, EV_OPEN, EV_SENT } from '../../bridge/consts.ts';
+export { EV_CLOSED, EV_DATA, EV_EOF, EV_OPEN, EV_SENT };
 
 export interface ConfClient {
   connect(port: number): void;

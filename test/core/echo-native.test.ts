@@ -10,10 +10,10 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadReactor } from '../../bridge/index.ts';
 import type { Backend, Reactor, ReactorConfig } from '../../bridge/backend.ts';
+import { EV_CLOSED, EV_DATA, EV_EOF, EV_ERROR, EV_OPEN, EV_SENT } from '../../bridge/consts.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const LOADGEN = `${root}build/loadgen`;
-const EV_OPEN = 1, EV_DATA = 2, EV_EOF = 3, EV_SENT = 4, EV_CLOSED = 5, EV_ERROR = 6;
 
 function loadgenBinary(): string {
   if (!existsSync(LOADGEN)) {

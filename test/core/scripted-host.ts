@@ -4,6 +4,7 @@
 // inspect every SQE the core prepared and inject the exact CQEs it wants.
 // It is not a kernel model: nothing completes unless the test says so.
 import type { Backend, Host } from '../../bridge/backend.ts';
+import { hostCalls } from '../../bridge/backend.ts';
 import { loadReactor, loadReactorVariant } from '../../bridge/index.ts';
 import type { Reactor, ReactorConfig } from '../../bridge/backend.ts';
 
@@ -528,6 +529,7 @@ export class ScriptedKernel {
   readonly backend: Backend = {
     kind: 'sim',
     host: this.host,
+    ...hostCalls(this.host),
     slabBuffer: (slab) => {
       const s = this.slabs.get(slab);
       if (!s) throw new Error(`EBADF slab ${slab}`);

@@ -6,7 +6,8 @@
 import type { Reactor } from '../../bridge/backend.ts';
 import type { SimBackend } from '../../bridge/sim/index.ts';
 
-export const EV_OPEN = 1, EV_DATA = 2, EV_EOF = 3, EV_SENT = 4, EV_CLOSED = 5, EV_ERROR = 6;
+import { EV_CLOSED, EV_DATA, EV_EOF, EV_ERROR, EV_OPEN, EV_SENT } from '../../bridge/consts.ts';
+export { EV_CLOSED, EV_DATA, EV_EOF, EV_ERROR, EV_OPEN, EV_SENT };
 
 export interface DriverPolicy {
   /** Release a buffer right after `write` (the write holds its own reference) or after `sent`. */

@@ -63,32 +63,9 @@ typedef struct zl_slab_range {
 } zl_slab_range;
 _Static_assert(sizeof(zl_slab_range) == 12, "slab-range layout");
 
-/* Constants the guest needs (Linux values; wasi-libc has its own errno numbering,
- * so never mix these with <errno.h>). */
-enum {
-    ZL_EPERM = 1, ZL_ENOENT = 2, ZL_EINTR = 4, ZL_EIO = 5, ZL_EBADF = 9, ZL_EAGAIN = 11,
-    ZL_ENOMEM = 12, ZL_EFAULT = 14, ZL_EBUSY = 16, ZL_EEXIST = 17, ZL_ENFILE = 23, ZL_EMFILE = 24,
-    ZL_EINVAL = 22, ZL_EPIPE = 32, ZL_ENOSYS = 38, ZL_ETIME = 62, ZL_ENOBUFS = 105,
-    ZL_EALREADY = 114, ZL_ECANCELED = 125, ZL_ENOTSOCK = 88, ZL_EAFNOSUPPORT = 97,
-    ZL_EADDRINUSE = 98, ZL_ECONNABORTED = 103, ZL_ECONNRESET = 104, ZL_ENOTCONN = 107,
-};
-enum {
-    ZL_AF_INET = 2, ZL_AF_INET6 = 10, ZL_SOCK_STREAM = 1, ZL_SOCK_NONBLOCK = 0x800,
-    ZL_SOCK_CLOEXEC = 0x80000, ZL_SOL_SOCKET = 1, ZL_SO_REUSEADDR = 2, ZL_SO_REUSEPORT = 15,
-    ZL_IPPROTO_TCP = 6, ZL_TCP_NODELAY = 1, ZL_IPPROTO_IPV6 = 41, ZL_IPV6_V6ONLY = 26,
-    ZL_F_GETFL = 3, ZL_F_SETFL = 4, ZL_O_NONBLOCK = 0x800, ZL_SHUT_WR = 1, ZL_SHUT_RDWR = 2,
-    ZL_MSG_NOSIGNAL = 0x4000, ZL_MSG_WAITALL = 0x100,
-};
-enum {
-    ZL_SETUP_SQPOLL = 1u << 1, ZL_SETUP_SQ_AFF = 1u << 2, ZL_SETUP_COOP_TASKRUN = 1u << 8,
-    ZL_SETUP_SINGLE_ISSUER = 1u << 12, ZL_SETUP_DEFER_TASKRUN = 1u << 13,
-    ZL_ENTER_GETEVENTS = 1u << 0,
-    ZL_CQE_F_BUFFER = 1u << 0, ZL_CQE_F_MORE = 1u << 1, ZL_CQE_F_SOCK_NONEMPTY = 1u << 2,
-    ZL_CQE_F_NOTIF = 1u << 3, ZL_CQE_F_BUF_MORE = 1u << 4,
-    ZL_CQE_BUFFER_SHIFT = 16,
-    ZL_PBUF_RING_INC = 2,
-    ZL_ASYNC_CANCEL_ALL = 1u << 0,
-};
+/* The constants shared with the TS layer (errnos, socket and ring flags): one table,
+ * wasm/abi/constants.mjs, generated into zl_consts.h and bridge/consts.ts. */
+#include "zl_consts.h"
 
 #define ZL_IMPORT(name) __attribute__((import_module("zergling:reactor/host"), import_name(name)))
 

@@ -5,14 +5,7 @@
 #include <stdint.h>
 #include "zl_host.h"
 
-enum {
-    ZL_EV_OPEN = 1,   /* w1 = fd */
-    ZL_EV_DATA = 2,   /* w1 = bid, w2 = offset in the recv slab, w3 = length */
-    ZL_EV_EOF = 3,
-    ZL_EV_SENT = 4,   /* w1 = ranges completed, w2 = bytes */
-    ZL_EV_CLOSED = 5, /* w1 = errno (0 clean) */
-    ZL_EV_ERROR = 6,  /* listener: w1 = errno, w2 = 1 accept re-armed / 0 gave up */
-};
+/* The event kinds (ZL_EV_OPEN ...) are in zl_consts.h (generated, shared with TS). */
 #define ZL_EV_WORDS 4
 #define ZL_EV_MAX_CONN 0xFFFFFFu /* conn sits in w0 bits 8..31 */
 

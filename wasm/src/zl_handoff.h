@@ -8,15 +8,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum {
-    ZL_LISTEN_REUSEPORT = 1u << 0,
-    ZL_LISTEN_HANDOFF = 1u << 1,
-    ZL_LISTEN_KNOWN = ZL_LISTEN_REUSEPORT | ZL_LISTEN_HANDOFF,
-};
-
-/* Event kind 7 (reactor.wit): conn = 0, w1 = an accepted fd this reactor
- * does not own; the caller adopts it elsewhere or closes it. */
-#define ZL_EV_HANDOFF 7u
+/* ZL_LISTEN_* flags and ZL_EV_HANDOFF (event kind 7: conn = 0, w1 = an accepted
+ * fd this reactor does not own; the caller adopts it elsewhere or closes it) are
+ * in zl_consts.h (generated, shared with TS). */
+#include "zl_consts.h"
 
 /* zl_listen.c: zl_listen_open with ZL_LISTEN_* flags. */
 int32_t zl_listen_open_ex(const char *host, size_t host_len, uint16_t port, uint32_t family,

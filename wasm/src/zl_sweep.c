@@ -3,8 +3,6 @@
 #include "zl_close.h"
 #include "zl_conn.h"
 
-#define ZL_ETIMEDOUT 110
-
 static struct {
     uint32_t idle_ms, end_ms;
     uint64_t idle_closed, end_closed;
