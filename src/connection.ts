@@ -42,6 +42,26 @@ export interface ConnectionEngine extends ChunkOwner {
   connectionEnding(conn: Connection): void;
 }
 
+/** A connection's rarely used state (see Connection.#x). */
+interface Extras {
+  /** `closed`, made on first use. */
+  closed: Promise<void> | undefined;
+  resolveClosed: (() => void) | undefined;
+  /** Addresses once asked (null: not asked yet; undefined: unknown). */
+  peer: SocketAddress | undefined | null;
+  local: SocketAddress | undefined | null;
+  duplex: Duplex | undefined;
+}
+
+const resolvedVoid = Promise.resolve();
+// One executor for every `closed` promise (it runs synchronously inside
+// `new Promise`): no closure per connection.
+let closedTarget: Extras | null = null;
+function closedExecutor(resolve: () => void): void {
+  closedTarget!.resolveClosed = resolve;
+  closedTarget = null;
+}
+
 export type ConnectionState = 'open' | 'ending' | 'closing' | 'closed';
 
 export class Connection implements AsyncIterable<Uint8Array> {
@@ -53,20 +73,35 @@ export class Connection implements AsyncIterable<Uint8Array> {
   readonly #e: ConnectionEngine;
   readonly #r: ConnectionReader;
   readonly #w: ConnectionWriter;
-  readonly #closedPromise: Promise<void>;
-  #resolveClosed!: () => void;
-  #peer: SocketAddress | undefined | null = null;
-  #local: SocketAddress | undefined | null = null;
-  #duplex: Duplex | undefined;
+  /** What few connections ask for, made on first use (an idle connection holds none of it). */
+  #x: Extras | undefined;
 
   /** @internal Connections are made by the server from `open` events. */
   constructor(engine: ConnectionEngine, id: number, fd: number) {
     this.#e = engine;
     this.id = id;
     this.fd = fd;
-    this.#r = new ConnectionReader(engine);
+    this.#r = new ConnectionReader();
     this.#w = new ConnectionWriter(engine, this);
-    this.#closedPromise = new Promise((resolve) => { this.#resolveClosed = resolve; });
+  }
+
+  #extras(): Extras {
+    return (this.#x ??= { closed: undefined, resolveClosed: undefined, peer: null, local: null, duplex: undefined });
+  }
+
+  #whenClosed(): Promise<void> {
+    const x = this.#extras();
+    let p = x.closed;
+    if (p === undefined) {
+      if (this.#w.closed) {
+        p = resolvedVoid;
+      } else {
+        closedTarget = x;
+        p = new Promise(closedExecutor);
+      }
+      x.closed = p;
+    }
+    return p;
   }
 
   // ------------------------------------------------------------------ info
@@ -78,19 +113,21 @@ export class Connection implements AsyncIterable<Uint8Array> {
   get localPort(): number | undefined { return this.#localInfo()?.port; }
 
   #peerInfo(): SocketAddress | undefined {
-    if (this.#peer === null) {
+    const x = this.#extras();
+    if (x.peer === null) {
       if (this.#w.closed) return undefined;
-      this.#peer = this.#e.peerAddress(this.fd);
+      x.peer = this.#e.peerAddress(this.fd);
     }
-    return this.#peer;
+    return x.peer;
   }
 
   #localInfo(): SocketAddress | undefined {
-    if (this.#local === null) {
+    const x = this.#extras();
+    if (x.local === null) {
       if (this.#w.closed) return undefined;
-      this.#local = this.#e.localAddress(this.fd);
+      x.local = this.#e.localAddress(this.fd);
     }
-    return this.#local;
+    return x.local;
   }
 
   get state(): ConnectionState {
@@ -104,7 +141,7 @@ export class Connection implements AsyncIterable<Uint8Array> {
   get error(): ZerglingError | null { return this.#w.error; }
 
   /** Resolves (never rejects) once the connection is closed and its slot freed. */
-  get closed(): Promise<void> { return this.#closedPromise; }
+  get closed(): Promise<void> { return this.#whenClosed(); }
 
   /** The peer half-closed its side (no more data will arrive). */
   get readableEnded(): boolean { return this.#r.ended; }
@@ -179,18 +216,19 @@ export class Connection implements AsyncIterable<Uint8Array> {
    */
   close(): Promise<void> {
     this.#w.close();
-    return this.#closedPromise;
+    return this.#whenClosed();
   }
 
   /** Abortive close: unsent data is dropped. Resolves once closed. */
   destroy(): Promise<void> {
     this.#w.destroy();
-    return this.#closedPromise;
+    return this.#whenClosed();
   }
 
   /** A `node:stream` Duplex over this connection (e.g. for `http.Server`'s 'connection' event). */
   toDuplex(): Duplex {
-    return (this.#duplex ??= toDuplex(this));
+    const x = this.#extras();
+    return (x.duplex ??= toDuplex(this));
   }
 
   /** A Web Streams pair over this connection. */
@@ -202,7 +240,7 @@ export class Connection implements AsyncIterable<Uint8Array> {
 
   /** @internal */
   onData(bid: number, offset: number, length: number): void {
-    this.#r.onData(bid, offset, length);
+    this.#r.onData(this.#e, bid, offset, length);
   }
 
   /** @internal */
@@ -222,7 +260,9 @@ export class Connection implements AsyncIterable<Uint8Array> {
     this.#w.onClosed(errno, err);
     this.#r.onClosed();
     this.#e.connectionClosed(this);
-    this.#resolveClosed();
+    const x = this.#x;
+    const resolve = x?.resolveClosed;
+    if (resolve !== undefined) { x!.resolveClosed = undefined; resolve(); }
   }
 
   /** @internal Reactor teardown: every chunk this connection still queues is dead. */
