@@ -72,7 +72,8 @@ export class Connection implements AsyncIterable<Uint8Array> {
 
   readonly #e: ConnectionEngine;
   readonly #r: ConnectionReader;
-  readonly #w: ConnectionWriter;
+  /** The write side, made at the first write, end, close or close event (an idle connection has none). */
+  #wr: ConnectionWriter | null = null;
   /** What few connections ask for, made on first use (an idle connection holds none of it). */
   #x: Extras | undefined;
 
@@ -82,7 +83,16 @@ export class Connection implements AsyncIterable<Uint8Array> {
     this.id = id;
     this.fd = fd;
     this.#r = new ConnectionReader();
-    this.#w = new ConnectionWriter(engine, this);
+  }
+
+  /** The write side, made now if this is its first use. */
+  get #w(): ConnectionWriter {
+    return (this.#wr ??= new ConnectionWriter(this.#e, this));
+  }
+
+  /** Closed (the core's `closed` event came): the writer exists by then. */
+  get #isClosed(): boolean {
+    return this.#wr !== null && this.#wr.closed;
   }
 
   #extras(): Extras {
@@ -93,7 +103,7 @@ export class Connection implements AsyncIterable<Uint8Array> {
     const x = this.#extras();
     let p = x.closed;
     if (p === undefined) {
-      if (this.#w.closed) {
+      if (this.#isClosed) {
         p = resolvedVoid;
       } else {
         closedTarget = x;
@@ -115,7 +125,7 @@ export class Connection implements AsyncIterable<Uint8Array> {
   #peerInfo(): SocketAddress | undefined {
     const x = this.#extras();
     if (x.peer === null) {
-      if (this.#w.closed) return undefined;
+      if (this.#isClosed) return undefined;
       x.peer = this.#e.peerAddress(this.fd);
     }
     return x.peer;
@@ -124,21 +134,22 @@ export class Connection implements AsyncIterable<Uint8Array> {
   #localInfo(): SocketAddress | undefined {
     const x = this.#extras();
     if (x.local === null) {
-      if (this.#w.closed) return undefined;
+      if (this.#isClosed) return undefined;
       x.local = this.#e.localAddress(this.fd);
     }
     return x.local;
   }
 
   get state(): ConnectionState {
-    const w = this.#w;
+    const w = this.#wr;
+    if (w === null) return 'open';
     if (w.closed) return 'closed';
     if (w.closing) return 'closing';
     return w.ended ? 'ending' : 'open';
   }
 
   /** The error the connection closed with (`ECONNRESET`, ...), or null. */
-  get error(): ZerglingError | null { return this.#w.error; }
+  get error(): ZerglingError | null { return this.#wr?.error ?? null; }
 
   /** Resolves (never rejects) once the connection is closed and its slot freed. */
   get closed(): Promise<void> { return this.#whenClosed(); }
@@ -147,10 +158,10 @@ export class Connection implements AsyncIterable<Uint8Array> {
   get readableEnded(): boolean { return this.#r.ended; }
 
   /** Bytes accepted by `write()` and not yet with the kernel (in the core or queued in JS). */
-  get writableLength(): number { return this.#w.writableLength; }
+  get writableLength(): number { return this.#wr?.writableLength ?? 0; }
 
   /** True when `write()` would return false: wait for `flush()`. */
-  get writableNeedDrain(): boolean { return this.#w.needDrain; }
+  get writableNeedDrain(): boolean { return this.#wr?.needDrain ?? false; }
 
   // ------------------------------------------------------------------ reading
 
@@ -194,7 +205,7 @@ export class Connection implements AsyncIterable<Uint8Array> {
 
   /** @internal The core may have write ranges again. */
   retryWrites(): void {
-    this.#w.retryWrites();
+    this.#wr?.retryWrites();
   }
 
   /**
@@ -202,7 +213,8 @@ export class Connection implements AsyncIterable<Uint8Array> {
    * completion covered it). Rejects if the connection closes first.
    */
   flush(): Promise<void> {
-    return this.#w.flush();
+    const w = this.#wr;
+    return w === null ? resolvedVoid : w.flush(); // nothing written yet, nothing to wait for
   }
 
   /** Half-close: FIN after everything written so far (and `data`, if given) is sent. Reading continues. */
@@ -250,12 +262,12 @@ export class Connection implements AsyncIterable<Uint8Array> {
 
   /** @internal `ranges` write ranges completed (FIFO), `bytes` sent. */
   onSent(ranges: number, bytes: number): void {
-    this.#w.onSent(ranges, bytes);
+    this.#wr?.onSent(ranges, bytes);
   }
 
   /** @internal The connection is gone (`errno` 0 = clean). Its slot may be reused after this. */
   onClosed(errno: number, err?: ZerglingError): void {
-    if (this.#w.closed) return;
+    if (this.#isClosed) return;
     this.#r.closed = true;
     this.#w.onClosed(errno, err);
     this.#r.onClosed();
