@@ -42,6 +42,26 @@ export interface ConnectionEngine extends ChunkOwner {
   connectionEnding(conn: Connection): void;
 }
 
+/** A connection's rarely used state (see Connection.#x). */
+interface Extras {
+  /** `closed`, made on first use. */
+  closed: Promise<void> | undefined;
+  resolveClosed: (() => void) | undefined;
+  /** Addresses once asked (null: not asked yet; undefined: unknown). */
+  peer: SocketAddress | undefined | null;
+  local: SocketAddress | undefined | null;
+  duplex: Duplex | undefined;
+}
+
+const resolvedVoid = Promise.resolve();
+// One executor for every `closed` promise (it runs synchronously inside
+// `new Promise`): no closure per connection.
+let closedTarget: Extras | null = null;
+function closedExecutor(resolve: () => void): void {
+  closedTarget!.resolveClosed = resolve;
+  closedTarget = null;
+}
+
 export type ConnectionState = 'open' | 'ending' | 'closing' | 'closed';
 
 export class Connection implements AsyncIterable<Uint8Array> {
@@ -52,21 +72,46 @@ export class Connection implements AsyncIterable<Uint8Array> {
 
   readonly #e: ConnectionEngine;
   readonly #r: ConnectionReader;
-  readonly #w: ConnectionWriter;
-  readonly #closedPromise: Promise<void>;
-  #resolveClosed!: () => void;
-  #peer: SocketAddress | undefined | null = null;
-  #local: SocketAddress | undefined | null = null;
-  #duplex: Duplex | undefined;
+  /** The write side, made at the first write, end, close or close event (an idle connection has none). */
+  #wr: ConnectionWriter | null = null;
+  /** What few connections ask for, made on first use (an idle connection holds none of it). */
+  #x: Extras | undefined;
 
   /** @internal Connections are made by the server from `open` events. */
   constructor(engine: ConnectionEngine, id: number, fd: number) {
     this.#e = engine;
     this.id = id;
     this.fd = fd;
-    this.#r = new ConnectionReader(engine);
-    this.#w = new ConnectionWriter(engine, this);
-    this.#closedPromise = new Promise((resolve) => { this.#resolveClosed = resolve; });
+    this.#r = new ConnectionReader();
+  }
+
+  /** The write side, made now if this is its first use. */
+  get #w(): ConnectionWriter {
+    return (this.#wr ??= new ConnectionWriter(this.#e, this));
+  }
+
+  /** Closed (the core's `closed` event came): the writer exists by then. */
+  get #isClosed(): boolean {
+    return this.#wr !== null && this.#wr.closed;
+  }
+
+  #extras(): Extras {
+    return (this.#x ??= { closed: undefined, resolveClosed: undefined, peer: null, local: null, duplex: undefined });
+  }
+
+  #whenClosed(): Promise<void> {
+    const x = this.#extras();
+    let p = x.closed;
+    if (p === undefined) {
+      if (this.#isClosed) {
+        p = resolvedVoid;
+      } else {
+        closedTarget = x;
+        p = new Promise(closedExecutor);
+      }
+      x.closed = p;
+    }
+    return p;
   }
 
   // ------------------------------------------------------------------ info
@@ -78,42 +123,45 @@ export class Connection implements AsyncIterable<Uint8Array> {
   get localPort(): number | undefined { return this.#localInfo()?.port; }
 
   #peerInfo(): SocketAddress | undefined {
-    if (this.#peer === null) {
-      if (this.#w.closed) return undefined;
-      this.#peer = this.#e.peerAddress(this.fd);
+    const x = this.#extras();
+    if (x.peer === null) {
+      if (this.#isClosed) return undefined;
+      x.peer = this.#e.peerAddress(this.fd);
     }
-    return this.#peer;
+    return x.peer;
   }
 
   #localInfo(): SocketAddress | undefined {
-    if (this.#local === null) {
-      if (this.#w.closed) return undefined;
-      this.#local = this.#e.localAddress(this.fd);
+    const x = this.#extras();
+    if (x.local === null) {
+      if (this.#isClosed) return undefined;
+      x.local = this.#e.localAddress(this.fd);
     }
-    return this.#local;
+    return x.local;
   }
 
   get state(): ConnectionState {
-    const w = this.#w;
+    const w = this.#wr;
+    if (w === null) return 'open';
     if (w.closed) return 'closed';
     if (w.closing) return 'closing';
     return w.ended ? 'ending' : 'open';
   }
 
   /** The error the connection closed with (`ECONNRESET`, ...), or null. */
-  get error(): ZerglingError | null { return this.#w.error; }
+  get error(): ZerglingError | null { return this.#wr?.error ?? null; }
 
   /** Resolves (never rejects) once the connection is closed and its slot freed. */
-  get closed(): Promise<void> { return this.#closedPromise; }
+  get closed(): Promise<void> { return this.#whenClosed(); }
 
   /** The peer half-closed its side (no more data will arrive). */
   get readableEnded(): boolean { return this.#r.ended; }
 
   /** Bytes accepted by `write()` and not yet with the kernel (in the core or queued in JS). */
-  get writableLength(): number { return this.#w.writableLength; }
+  get writableLength(): number { return this.#wr?.writableLength ?? 0; }
 
   /** True when `write()` would return false: wait for `flush()`. */
-  get writableNeedDrain(): boolean { return this.#w.needDrain; }
+  get writableNeedDrain(): boolean { return this.#wr?.needDrain ?? false; }
 
   // ------------------------------------------------------------------ reading
 
@@ -157,7 +205,7 @@ export class Connection implements AsyncIterable<Uint8Array> {
 
   /** @internal The core may have write ranges again. */
   retryWrites(): void {
-    this.#w.retryWrites();
+    this.#wr?.retryWrites();
   }
 
   /**
@@ -165,7 +213,8 @@ export class Connection implements AsyncIterable<Uint8Array> {
    * completion covered it). Rejects if the connection closes first.
    */
   flush(): Promise<void> {
-    return this.#w.flush();
+    const w = this.#wr;
+    return w === null ? resolvedVoid : w.flush(); // nothing written yet, nothing to wait for
   }
 
   /** Half-close: FIN after everything written so far (and `data`, if given) is sent. Reading continues. */
@@ -179,18 +228,19 @@ export class Connection implements AsyncIterable<Uint8Array> {
    */
   close(): Promise<void> {
     this.#w.close();
-    return this.#closedPromise;
+    return this.#whenClosed();
   }
 
   /** Abortive close: unsent data is dropped. Resolves once closed. */
   destroy(): Promise<void> {
     this.#w.destroy();
-    return this.#closedPromise;
+    return this.#whenClosed();
   }
 
   /** A `node:stream` Duplex over this connection (e.g. for `http.Server`'s 'connection' event). */
   toDuplex(): Duplex {
-    return (this.#duplex ??= toDuplex(this));
+    const x = this.#extras();
+    return (x.duplex ??= toDuplex(this));
   }
 
   /** A Web Streams pair over this connection. */
@@ -202,7 +252,7 @@ export class Connection implements AsyncIterable<Uint8Array> {
 
   /** @internal */
   onData(bid: number, offset: number, length: number): void {
-    this.#r.onData(bid, offset, length);
+    this.#r.onData(this.#e, bid, offset, length);
   }
 
   /** @internal */
@@ -212,17 +262,19 @@ export class Connection implements AsyncIterable<Uint8Array> {
 
   /** @internal `ranges` write ranges completed (FIFO), `bytes` sent. */
   onSent(ranges: number, bytes: number): void {
-    this.#w.onSent(ranges, bytes);
+    this.#wr?.onSent(ranges, bytes);
   }
 
   /** @internal The connection is gone (`errno` 0 = clean). Its slot may be reused after this. */
   onClosed(errno: number, err?: ZerglingError): void {
-    if (this.#w.closed) return;
+    if (this.#isClosed) return;
     this.#r.closed = true;
     this.#w.onClosed(errno, err);
     this.#r.onClosed();
     this.#e.connectionClosed(this);
-    this.#resolveClosed();
+    const x = this.#x;
+    const resolve = x?.resolveClosed;
+    if (resolve !== undefined) { x!.resolveClosed = undefined; resolve(); }
   }
 
   /** @internal Reactor teardown: every chunk this connection still queues is dead. */

@@ -40,6 +40,8 @@ export class Server implements AsyncIterable<Connection> {
   #closing: Promise<void> | undefined;
   #signal: AbortSignal | undefined;
   readonly #onAbort = (): void => { void this.close(); };
+  /** One reporter for every connection's handler (not a closure per connection). */
+  readonly #reportFn = (err: Error): void => { this.#report(err); };
 
   /** @internal Use `listen()`. */
   constructor(backend: Backend, ownsBackend: boolean, opts: ResolvedOptions,
@@ -145,7 +147,7 @@ export class Server implements AsyncIterable<Connection> {
 
   #run(conn: Connection): void {
     const handler = this.#handler!;
-    runHandler(conn, () => handler(conn), (err) => this.#report(err));
+    runHandler(conn, () => handler(conn), this.#reportFn);
   }
 
   #report(err: Error): void {

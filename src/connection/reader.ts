@@ -4,128 +4,174 @@ import { ZerglingError } from '../../bridge/backend.ts';
 import { Chunk, type ChunkOwner } from '../chunk.ts';
 import { codes } from '../errors.ts';
 
-/** Whoever waits for the next chunk (read() or the async iterator). */
+/** What read() waits with: the resolve function of its promise. */
 type ReadWaiter = (c: Chunk | null) => void;
 
-export class ConnectionReader {
-  readonly #owner: ChunkOwner;
-  #chunks: Chunk[] = [];
-  #chunkHead = 0;
-  #reader: ReadWaiter | null = null;
-  #eof = false;
-  #discard = false;
-  /** The connection closed: nothing more will arrive. */
-  closed = false;
+/** Every finished iterator answers with this one (for-await only reads `done`). */
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+const READ_PENDING = 'a read() is already pending on this connection';
 
-  constructor(owner: ChunkOwner) {
-    this.#owner = owner;
-  }
+// A promise executor runs synchronously inside `new Promise`, so one shared
+// executor hands read()'s resolve function over through this variable: no
+// executor closure per read.
+let readTarget: ConnectionReader | null = null;
+function readExecutor(resolve: ReadWaiter): void {
+  readTarget!.setWaiter(resolve);
+  readTarget = null;
+}
+
+const END_EOF = 1;      // the peer half-closed
+const END_DISCARD = 2;  // the app stopped reading
+const END_CLOSED = 4;   // the connection closed
+
+/**
+ * Also the connection's async iterator (`for await (const bytes of conn)`):
+ * the chunk handed out last is released when the loop asks for the next one.
+ * One object per connection with its methods on the prototype, no iterator
+ * object or closures per loop; only one loop reads at a time (a second one
+ * while the first waits gets ERR_READ_PENDING, and one that starts after a
+ * `break` finds the connection stopped).
+ */
+export class ConnectionReader implements AsyncIterator<Uint8Array> {
+  /** Chunks not taken yet; null while none ever queued (most reads find a waiter). */
+  #chunks: Chunk[] | null = null;
+  #chunkHead = 0;
+  /** Whoever waits for the next chunk: read()'s resolve, or this reader as the iterator. */
+  #waiter: ReadWaiter | ConnectionReader | null = null;
+  /** The chunk the iterator handed out last (released by its next call). */
+  #current: Chunk | null = null;
+  /** The pending iterator next()'s resolve, while the loop waits. */
+  #settle: ((r: IteratorResult<Uint8Array>) => void) | null = null;
+
+  // The iterator's executor, one for every reader (see readExecutor).
+  static #waitTarget: ConnectionReader | null = null;
+  static readonly #waitExecutor = (resolve: (r: IteratorResult<Uint8Array>) => void): void => {
+    ConnectionReader.#waitTarget!.#settle = resolve;
+    ConnectionReader.#waitTarget = null;
+  };
+  /** Why nothing more will be read: END_* bits (one field, not three booleans). */
+  #end = 0;
+
+  /** The connection closed: nothing more will arrive. */
+  get closed(): boolean { return (this.#end & END_CLOSED) !== 0; }
+  set closed(v: boolean) { this.#end = v ? this.#end | END_CLOSED : this.#end & ~END_CLOSED; }
 
   /** The peer half-closed and every chunk before its FIN was taken. */
-  get ended(): boolean { return this.#eof && this.#chunkHead === this.#chunks.length; }
+  get ended(): boolean { return (this.#end & END_EOF) !== 0 && !this.#hasChunks(); }
 
-  read(): Promise<Chunk | null> {
-    if (this.#reader !== null) {
-      return Promise.reject(new ZerglingError(codes.READ_PENDING, 'a read() is already pending on this connection'));
-    }
-    if (this.#chunkHead < this.#chunks.length) return Promise.resolve(this.#takeChunk());
-    if (this.#eof || this.closed || this.#discard) return Promise.resolve(null);
-    return new Promise((resolve) => { this.#reader = resolve; });
+  /** @internal A read or an iterator is waiting. */
+  get waiting(): boolean { return this.#waiter !== null; }
+
+  /** @internal No chunk queued and none will come (FIN, closed or stopped). */
+  get atEnd(): boolean { return this.#end !== 0; }
+
+  /** @internal */
+  setWaiter(w: ReadWaiter): void { this.#waiter = w; }
+
+  #hasChunks(): boolean {
+    const q = this.#chunks;
+    return q !== null && this.#chunkHead < q.length;
   }
 
-  #takeChunk(): Chunk {
-    const c = this.#chunks[this.#chunkHead]!;
-    this.#chunks[this.#chunkHead++] = undefined as unknown as Chunk;
-    if (this.#chunkHead === this.#chunks.length) {
-      this.#chunks.length = 0;
+  read(): Promise<Chunk | null> {
+    if (this.#waiter !== null) return Promise.reject(new ZerglingError(codes.READ_PENDING, READ_PENDING));
+    const c = this.takeChunk();
+    if (c !== null) return Promise.resolve(c);
+    if (this.atEnd) return Promise.resolve(null);
+    readTarget = this;
+    return new Promise(readExecutor);
+  }
+
+  /** @internal The oldest queued chunk, or null. */
+  takeChunk(): Chunk | null {
+    const q = this.#chunks;
+    if (q === null || this.#chunkHead === q.length) return null;
+    const c = q[this.#chunkHead]!;
+    q[this.#chunkHead++] = undefined as unknown as Chunk;
+    if (this.#chunkHead === q.length) {
+      q.length = 0;
       this.#chunkHead = 0;
-    } else if (this.#chunkHead > 64 && this.#chunkHead * 2 > this.#chunks.length) {
-      this.#chunks = this.#chunks.slice(this.#chunkHead);
+    } else if (this.#chunkHead > 64 && this.#chunkHead * 2 > q.length) {
+      this.#chunks = q.slice(this.#chunkHead);
       this.#chunkHead = 0;
     }
     return c;
   }
 
   iterator(): AsyncIterator<Uint8Array> {
-    let current: Chunk | null = null;
-    const done: IteratorReturnResult<undefined> = { value: undefined, done: true };
-    const finish = (): void => {
-      if (current !== null) { current.releaseQuietly(); current = null; }
-    };
-    // The waiting path reuses one executor and one reader per iterator, so a
-    // chunk costs the promise, the Chunk and the result object, no closures.
-    let settle: ((r: IteratorResult<Uint8Array>) => void) | null = null;
-    const reader: ReadWaiter = (c) => {
-      const res = settle!;
-      settle = null;
-      if (c === null) { res(done); return; }
-      current = c;
-      res({ value: c.bytes, done: false });
-    };
-    const wait = (resolve: (r: IteratorResult<Uint8Array>) => void): void => {
-      settle = resolve;
-      this.#reader = reader;
-    };
-    return {
-      // The hot path of every for-await server.
-      next: (): Promise<IteratorResult<Uint8Array>> => {
-        finish();
-        if (this.#reader !== null) {
-          return Promise.reject(new ZerglingError(codes.READ_PENDING, 'a read() is already pending on this connection'));
-        }
-        if (this.#chunkHead < this.#chunks.length) {
-          current = this.#takeChunk();
-          return Promise.resolve({ value: current.bytes, done: false });
-        }
-        if (this.#eof || this.closed || this.#discard) return Promise.resolve(done);
-        return new Promise(wait);
-      },
-      return: (): Promise<IteratorResult<Uint8Array>> => {
-        finish();
-        this.stopReading();
-        return Promise.resolve(done);
-      },
-    };
+    return this;
+  }
+
+  // The hot path of every for-await server.
+  next(): Promise<IteratorResult<Uint8Array>> {
+    this.#finish();
+    if (this.#waiter !== null) return Promise.reject(new ZerglingError(codes.READ_PENDING, READ_PENDING));
+    const c = this.takeChunk();
+    if (c !== null) {
+      this.#current = c;
+      return Promise.resolve({ value: c.bytes, done: false });
+    }
+    if (this.atEnd) return Promise.resolve(DONE);
+    ConnectionReader.#waitTarget = this;
+    const p = new Promise(ConnectionReader.#waitExecutor);
+    this.#waiter = this;
+    return p;
+  }
+
+  return(): Promise<IteratorResult<Uint8Array>> {
+    this.#finish();
+    this.stopReading();
+    return Promise.resolve(DONE);
+  }
+
+  #finish(): void {
+    const c = this.#current;
+    if (c !== null) { this.#current = null; c.releaseQuietly(); }
+  }
+
+  #wake(c: Chunk | null): void {
+    const w = this.#waiter!;
+    this.#waiter = null;
+    if (w !== this) { (w as ReadWaiter)(c); return; }
+    const res = this.#settle!;
+    this.#settle = null;
+    if (c === null) { res(DONE); return; }
+    this.#current = c;
+    res({ value: c.bytes, done: false });
   }
 
   /** Stops reading: releases queued chunks; later data is released on arrival. */
   stopReading(): void {
-    this.#discard = true;
-    for (let i = this.#chunkHead; i < this.#chunks.length; i++) this.#chunks[i]!.releaseQuietly();
-    this.#chunks.length = 0;
-    this.#chunkHead = 0;
-    const r = this.#reader;
-    if (r !== null) { this.#reader = null; r(null); }
+    this.#end |= END_DISCARD;
+    const q = this.#chunks;
+    if (q !== null) {
+      for (let i = this.#chunkHead; i < q.length; i++) q[i]!.releaseQuietly();
+      q.length = 0;
+      this.#chunkHead = 0;
+    }
+    if (this.#waiter !== null) this.#wake(null);
   }
 
-  onData(bid: number, offset: number, length: number): void {
-    const chunk = new Chunk(this.#owner, bid, offset, length);
-    if (this.#discard) { chunk.releaseQuietly(); return; }
-    const r = this.#reader;
-    if (r !== null) {
-      this.#reader = null;
-      r(chunk);
-    } else {
-      this.#chunks.push(chunk);
-    }
+  /** `owner`: the reactor (passed in, not kept: one field less per connection). */
+  onData(owner: ChunkOwner, bid: number, offset: number, length: number): void {
+    const chunk = new Chunk(owner, bid, offset, length);
+    if ((this.#end & END_DISCARD) !== 0) { chunk.releaseQuietly(); return; }
+    if (this.#waiter !== null) this.#wake(chunk);
+    else (this.#chunks ??= []).push(chunk);
   }
 
   onEof(): void {
-    this.#eof = true;
+    this.#end |= END_EOF;
     this.#wakeAtEnd();
   }
 
   /** After the write side settled its waiters: the reader learns the end, a stopped reader drops what came. */
   onClosed(): void {
     this.#wakeAtEnd();
-    if (this.#discard) this.stopReading();
+    if ((this.#end & END_DISCARD) !== 0) this.stopReading();
   }
 
   #wakeAtEnd(): void {
-    const r = this.#reader;
-    if (r !== null && this.#chunkHead === this.#chunks.length) {
-      this.#reader = null;
-      r(null);
-    }
+    if (this.#waiter !== null && !this.#hasChunks()) this.#wake(null);
   }
 }

@@ -7,9 +7,18 @@ export const TAG_RECV = -1;
 export const pinTag = (slab: number): number => -2 - slab;
 export const pinnedSlab = (tag: number): number => -2 - tag;
 
+/**
+ * No ranges queued yet: every queue starts on this shared empty buffer and
+ * allocates its own at the first push, so an idle connection costs no
+ * Int32Array (an ArrayBuffer, its backing store and the view: ~350 bytes).
+ */
+const EMPTY = new Int32Array(0);
+/** Int32 slots of a queue's first buffer (16 pairs). */
+const FIRST = 32;
+
 /** FIFO of (Int32 tag, byte length) pairs without per-item allocation. */
 export class TagQueue {
-  #buf = new Int32Array(32);
+  #buf = EMPTY;
   #head = 0;
   #len = 0;
   /** Length of the range `shift()` last returned. */
@@ -18,7 +27,7 @@ export class TagQueue {
   push(v: number, len: number): void {
     const cap = this.#buf.length >>> 1;
     if (this.#len === cap) {
-      const next = new Int32Array(this.#buf.length * 2);
+      const next = new Int32Array(cap === 0 ? FIRST : this.#buf.length * 2);
       for (let i = 0; i < this.#len; i++) {
         const j = ((this.#head + i) & (cap - 1)) << 1;
         next[i << 1] = this.#buf[j]!;
