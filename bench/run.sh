@@ -204,7 +204,9 @@ PORT=
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 pick_port() {
-    local p=$((20000 + RANDOM % 20000))
+    # below the kernel's ephemeral range (32768-60999 by default): a port there
+    # may be some other program's client socket, and listen() fails EADDRINUSE
+    local p=$((20000 + RANDOM % 12000))
     while port_open "$p"; do p=$((p + 1)); done
     echo "$p"
 }

@@ -52,6 +52,8 @@ function sourceOf(response: Response): string | Uint8Array | undefined {
  */
 const lineCache = new Map<string, Uint8Array>();
 const LINE_CACHE_MAX = 256;
+/** Longer header sections (cookies, per-response values) are encoded each time, not kept. */
+const LINE_CACHE_ENTRY_MAX = 1024;
 
 /** Status and header lines of `response`, staged. */
 function writeHeadOf(response: Response, res: HttpResponse): void {
@@ -64,8 +66,10 @@ function writeHeadOf(response: Response, res: HttpResponse): void {
   let bytes = lineCache.get(lines);
   if (bytes === undefined) {
     bytes = Buffer.from(lines, 'latin1');
-    if (lineCache.size >= LINE_CACHE_MAX) lineCache.clear();
-    lineCache.set(lines, bytes);
+    if (lines.length <= LINE_CACHE_ENTRY_MAX) {
+      if (lineCache.size >= LINE_CACHE_MAX) lineCache.clear();
+      lineCache.set(lines, bytes);
+    }
   }
   res.appendBytes(bytes);
 }
