@@ -87,6 +87,16 @@ for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-
 /** A host (and port) the URL serializer keeps as it is: lower-case name, no default port, IPv4 only in canonical form. */
 const PLAIN_HOST = /^(?:[a-z0-9-]+\.)*(?:[a-z][a-z0-9-]*|[a-z0-9-]*[a-z][a-z0-9-]*|(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3})(?::(?!80$)[1-9]\d{0,4})?$/;
 
+/** The last host found plain (requests of one client repeat it): a string compare instead of the pattern. */
+let lastPlainHost = '';
+
+function plainHost(host: string): boolean {
+  if (host === lastPlainHost) return true;
+  if (!PLAIN_HOST.test(host)) return false;
+  lastPlainHost = host;
+  return true;
+}
+
 function plainTarget(t: string): boolean {
   for (let i = 0; i < t.length; i++) {
     const c = t.charCodeAt(i);
@@ -105,7 +115,7 @@ function urlOf(src: RequestSource): string {
   if (t.charCodeAt(0) === 0x2f || t === '*') {
     const host = hostOf(src.fields) || src.authority;
     const raw = t === '*' ? `http://${host}/` : `http://${host}${t}`;
-    if (PLAIN_HOST.test(host) && plainTarget(t)) return raw;
+    if (plainHost(host) && plainTarget(t)) return raw;
     return new URL(raw).href;
   }
   return new URL(t).href; // absolute-form
