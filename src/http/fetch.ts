@@ -22,25 +22,42 @@ async function settlesNow<T>(p: Promise<T>): Promise<boolean> {
 }
 
 /**
- * The symbol under which Node's Response (undici) keeps its state, whose
- * `body.source` is the string or bytes the Response was made from: found on
- * the first response, null where there is none (Node 24's undici, Bun, Deno).
+ * The symbol under which the runtime's Response keeps its state, whose
+ * `body.source` is the string or bytes the Response was made from: undici's
+ * `Symbol(state)` (Node 20, 22) or Deno's `Symbol(response)`; found on the
+ * first response, null where there is none (Node 24's undici keeps it in
+ * private fields, Bun natively).
  */
 let stateKey: symbol | null | undefined;
 
-interface BodyState { stream?: ReadableStream | null; source?: unknown }
+interface BodyState {
+  /** undici: the body's stream (always built). */
+  stream?: ReadableStream | null;
+  /** Deno: a stream, or a static body `{ body, consumed }` until a stream is asked for. */
+  streamOrStatic?: ReadableStream | { consumed?: boolean } | null;
+  source?: unknown;
+}
 
 /**
  * A Response made from a string or bytes, not yet read: those bytes, so the
  * body goes out without a stream being pulled (most of the cost of a small
- * response in Node). Anything else (a stream, a used body, another runtime's
- * Response): undefined, and the body is read through its stream.
+ * response in Node). Anything else (a stream, a used body, a runtime whose
+ * Response keeps no source we can see): undefined, and the body is read
+ * through its stream.
  */
 function sourceOf(response: Response): string | Uint8Array | undefined {
-  if (stateKey === undefined) stateKey = Object.getOwnPropertySymbols(response).find((k) => k.description === 'state') ?? null;
+  if (stateKey === undefined) {
+    stateKey = Object.getOwnPropertySymbols(response)
+      .find((k) => k.description === 'state' || k.description === 'response') ?? null;
+  }
   if (stateKey === null || response.bodyUsed) return undefined;
   const body = ((response as unknown as Record<symbol, { body?: BodyState | null } | undefined>)[stateKey])?.body;
-  if (body === undefined || body === null || body.stream?.locked === true) return undefined;
+  if (body === undefined || body === null) return undefined;
+  if (body.stream?.locked === true) return undefined;
+  const sos = body.streamOrStatic;
+  if (sos !== undefined && sos !== null) {
+    if (sos instanceof ReadableStream ? sos.locked : sos.consumed !== false) return undefined;
+  }
   const src = body.source;
   return typeof src === 'string' || src instanceof Uint8Array ? src : undefined;
 }

@@ -99,4 +99,32 @@ test('served: body as json(), as a stream, through new Request(request) and clon
   await sim.runUntil(server.close());
 });
 
+test('served: a Response is written from its source only while its body is untouched', async () => {
+  const sim = createSimBackend({ seed: 6 });
+  const server = await serve({
+    backend: sim, port: 80,
+    fetch: async (request) => {
+      const path = new URL(request.url).pathname;
+      if (path === '/plain') return new Response('plain', { headers: { 'x-a': '1' } });
+      if (path === '/bytes') return new Response(new TextEncoder().encode('bytes'));
+      if (path === '/touched') { const r = new Response('touched', { headers: { 'x-a': '1' } }); void r.body; return r; }
+      // read past the only chunk, then released: nothing is left to send
+      const r = new Response('partial', { headers: { 'x-a': '1' } });
+      const reader = r.body!.getReader();
+      await reader.read();
+      reader.releaseLock();
+      return r;
+    },
+  });
+  const c = sim.client();
+  const parts: Buffer[] = [];
+  c.onData = (b) => { parts.push(Buffer.from(b)); };
+  c.connect(80);
+  c.write(Buffer.from(['/plain', '/bytes', '/touched', '/partial'].map((p) => `GET ${p} HTTP/1.1\r\nHost: t\r\n\r\n`).join('')));
+  await sim.runUntil(() => parseResponses(Buffer.concat(parts)).statuses.length === 4);
+  assert.equal(parseResponses(Buffer.concat(parts)).bodies, ['plain', 'bytes', 'touched', '']);
+  c.close();
+  await sim.runUntil(server.close());
+});
+
 test.run();
