@@ -17,6 +17,8 @@ export function familyOf(server) {
     zergling_echo: 'zergling',
     zergling_http: 'zergling',
     zergling_http_fetch: 'zergling fetch',
+    base_http: 'zergling (baseline)',
+    base_http_fetch: 'zergling fetch (baseline)',
     zergling_http_node: 'node:http over zergling',
     zergling_echo_bun: 'zergling on Bun',
     zergling_http_bun: 'zergling on Bun',

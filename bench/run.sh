@@ -69,10 +69,11 @@ DENO=${DENO:-$ROOT/node_modules/.bin/deno}
 # Echo servers serve echo64 echo1k pipe16 bulk64m; HTTP servers http http_pipe16.
 # zergling_echo_rN / zergling_http_rN: the example with `--reactors N`.
 # zergling_{echo,http}_{bun,deno}: the same example (its built JS) run by Bun / Deno.
+# base_http / base_http_fetch: the same two from BASELINE=/path (another built tree), for before/after rows.
 # zergling_http: serve()'s fast path; zergling_http_fetch: serve({ fetch }) (Web
 # Request/Response); zergling_http_node: node:http over zergling connections.
 ECHO_SERVERS="uring_echo zergling_echo zergling_echo_bun zergling_echo_deno node_net bun_echo deno_echo bun_net deno_net"
-HTTP_SERVERS="uring_http zergling_http zergling_http_fetch zergling_http_node zergling_http_bun zergling_http_deno node_http bun_http deno_http bun_node_http deno_node_http"
+HTTP_SERVERS="uring_http base_http base_http_fetch zergling_http zergling_http_fetch zergling_http_node zergling_http_bun zergling_http_deno node_http bun_http deno_http bun_node_http deno_node_http"
 
 zl_supports_reactors() { grep -q -- '--reactors' "$ROOT/examples/$1.ts" 2>/dev/null; }
 
@@ -96,6 +97,8 @@ server_cmd() {
     local name=$1 port=$2 reactors= runtime=node api=
     CMD=() SKIP= CPUS=$SERVER_CPU
     case $name in
+    base_http) api=fast name=base ;;
+    base_http_fetch) api=fetch name=base ;;
     zergling_http_fetch) api=fetch name=zergling_http ;;
     zergling_http_node) api=node name=zergling_http ;;
     zergling_echo_bun | zergling_http_bun) runtime=bun name=${name%_bun} ;;
@@ -116,6 +119,14 @@ server_cmd() {
     deno_net) CMD=("$DENO" run --allow-net "$HERE/peers/node_net_echo.mjs" "$port") ;;
     deno_http) CMD=("$DENO" run --allow-net "$HERE/peers/deno_http_hello.mjs" "$port") ;;
     deno_node_http) CMD=("$DENO" run --allow-net "$HERE/peers/node_http_hello.mjs" "$port") ;;
+    base)
+        # The same example from another build of the tree (BASELINE=/path: its dist/), for before/after in one run.
+        if [ -z "${BASELINE:-}" ] || [ ! -f "$BASELINE/dist/examples/http.js" ]; then
+            SKIP="BASELINE=/path/to/a/built/tree not set"
+            return
+        fi
+        CMD=("$NODE" "$BASELINE/dist/examples/http.js" --port "$port" --api "$api" $ZL_ARGS)
+        ;;
     zergling_echo | zergling_http)
         local ex=${name#zergling_}
         if [ ! -f "$ROOT/examples/$ex.ts" ]; then
@@ -193,7 +204,9 @@ PORT=
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 pick_port() {
-    local p=$((20000 + RANDOM % 20000))
+    # below the kernel's ephemeral range (32768-60999 by default): a port there
+    # may be some other program's client socket, and listen() fails EADDRINUSE
+    local p=$((20000 + RANDOM % 12000))
     while port_open "$p"; do p=$((p + 1)); done
     echo "$p"
 }

@@ -94,8 +94,11 @@ export class ConnectionWriter {
     if (this.#pendingBytes === 0 && (recv > 0 || this.#charged() < this.#e.highWaterMark)) {
       this.#toCore(data, recv > 0);
     } else {
-      // Queued in JS; a receive-slab view is copied, since its chunk is released when the app moves on.
-      this.#queue(recv > 0 ? copyOf(data) : data);
+      // Queued in JS, copied as the slab would have copied it: the caller may
+      // reuse its buffer as soon as write() returns (a receive-slab view's
+      // chunk is released when the app moves on). Only a write of PIN_THRESHOLD
+      // or more keeps the caller's memory, lent as it would have been anyway.
+      this.#queue(recv > 0 || len < PIN_THRESHOLD ? copyOf(data) : data);
     }
     return this.#charged() + this.#pendingBytes < this.#e.highWaterMark;
   }

@@ -10,7 +10,7 @@ import type { Chunk } from '../chunk.ts';
 import type { Connection } from '../connection.ts';
 import { ZerglingError } from '../errors.ts';
 import { ChunkedDecoder } from './chunked.ts';
-import { dateLine } from './date.ts';
+import { dateLine, refreshDate } from './date.ts';
 import { httpCodes } from './errors.ts';
 import type { Output } from './output.ts';
 import { HeadParser, type HeadLimits } from './parser.ts';
@@ -108,6 +108,10 @@ export class HttpConnection implements ResponseSink, BodySource {
 
   // ------------------------------------------------------------------ ResponseSink
 
+  get inBatch(): boolean {
+    return this.#sync;
+  }
+
   stage(): void {
     this.output.claim(this.conn);
   }
@@ -179,6 +183,7 @@ export class HttpConnection implements ResponseSink, BodySource {
     while (c !== null && this.phase === P_LINGER) { c.release(); c = await this.conn.read(); }
     if (c === null) return false;
     this.#setChunk(c);
+    refreshDate(); // once per received chunk: the responses of its requests share the Date line
     this.#sync = true;
     return true;
   }
@@ -265,6 +270,7 @@ export class HttpConnection implements ResponseSink, BodySource {
       });
       this.#waitDone = null;
     }
+    refreshDate(); // time passed: later requests of this chunk get the clock as it is now
   }
 
   #handlerFailed(err: unknown): void {

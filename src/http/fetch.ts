@@ -5,36 +5,13 @@
 import { ZerglingError } from '../errors.ts';
 import { httpCodes } from './errors.ts';
 import type { FastHandler } from './conn.ts';
-import type { HttpRequest } from './request.ts';
 import type { HttpResponse } from './response.ts';
+import { RequestSource, webRequest } from './web-request.ts';
 
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
 
 /** Response headers the server writes itself. */
 const SKIP = new Set(['connection', 'transfer-encoding', 'content-length', 'keep-alive', 'date']);
-
-function bodyStream(req: HttpRequest): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const b = await req.read();
-      if (b === null) controller.close();
-      else controller.enqueue(b.slice());
-    },
-  });
-}
-
-function toRequest(req: HttpRequest, authority: string): Request {
-  const target = req.url;
-  const host = req.header('host') ?? authority;
-  const url = target.charCodeAt(0) === 0x2f ? `http://${host}${target}` : target === '*' ? `http://${host}/` : target;
-  const method = req.method;
-  const init: RequestInit & { duplex?: 'half' } = { method, headers: req.headerPairs() };
-  if (req.hasBody && method !== 'GET' && method !== 'HEAD') {
-    init.body = bodyStream(req);
-    init.duplex = 'half';
-  }
-  return new Request(url, init);
-}
 
 /** True if the promise settles within a few microtask turns (a body that is already there). */
 async function settlesNow<T>(p: Promise<T>): Promise<boolean> {
@@ -45,38 +22,84 @@ async function settlesNow<T>(p: Promise<T>): Promise<boolean> {
 }
 
 /**
- * The symbol under which Node's Response (undici) keeps its state, whose
- * `body.source` is the string or bytes the Response was made from: found on
- * the first response, null where there is none (Node 24's undici, Bun, Deno).
+ * The symbol under which the runtime's Response keeps its state, whose
+ * `body.source` is the string or bytes the Response was made from: undici's
+ * `Symbol(state)` (Node 20, 22) or Deno's `Symbol(response)`; found on the
+ * first response, null where there is none (Node 24's undici keeps it in
+ * private fields, Bun natively).
  */
 let stateKey: symbol | null | undefined;
 
-interface BodyState { stream?: ReadableStream | null; source?: unknown }
+interface BodyState {
+  /** undici: the body's stream (always built). */
+  stream?: ReadableStream | null;
+  /** Deno: a stream, or a static body `{ body, consumed }` until a stream is asked for. */
+  streamOrStatic?: ReadableStream | { consumed?: boolean } | null;
+  source?: unknown;
+}
 
 /**
  * A Response made from a string or bytes, not yet read: those bytes, so the
  * body goes out without a stream being pulled (most of the cost of a small
- * response in Node). Anything else (a stream, a used body, another runtime's
- * Response): undefined, and the body is read through its stream.
+ * response in Node). Anything else (a stream, a used body, a runtime whose
+ * Response keeps no source we can see): undefined, and the body is read
+ * through its stream.
  */
 function sourceOf(response: Response): string | Uint8Array | undefined {
-  if (stateKey === undefined) stateKey = Object.getOwnPropertySymbols(response).find((k) => k.description === 'state') ?? null;
+  if (stateKey === undefined) {
+    stateKey = Object.getOwnPropertySymbols(response)
+      .find((k) => k.description === 'state' || k.description === 'response') ?? null;
+  }
   if (stateKey === null || response.bodyUsed) return undefined;
   const body = ((response as unknown as Record<symbol, { body?: BodyState | null } | undefined>)[stateKey])?.body;
-  if (body === undefined || body === null || body.stream?.locked === true) return undefined;
+  if (body === undefined || body === null) return undefined;
+  if (body.stream?.locked === true) return undefined;
+  const sos = body.streamOrStatic;
+  if (sos !== undefined && sos !== null) {
+    if (sos instanceof ReadableStream ? sos.locked : sos.consumed !== false) return undefined;
+  }
   const src = body.source;
   return typeof src === 'string' || src instanceof Uint8Array ? src : undefined;
 }
 
-async function writeResponse(response: Response, res: HttpResponse): Promise<void> {
+/**
+ * Serialized header lines by their text: a response whose headers are the
+ * same as an earlier one's (the common case: a handler builds every response
+ * alike) copies the bytes encoded then instead of encoding the string again.
+ */
+const lineCache = new Map<string, Uint8Array>();
+const LINE_CACHE_MAX = 256;
+/** Longer header sections (cookies, per-response values) are encoded each time, not kept. */
+const LINE_CACHE_ENTRY_MAX = 1024;
+
+/** Status and header lines of `response`, staged. */
+function writeHeadOf(response: Response, res: HttpResponse): void {
   res.status = response.status;
   let lines = '';
   response.headers.forEach((value, name) => {
     if (!SKIP.has(name)) lines += `${name}: ${value}\r\n`;
   });
-  if (lines.length > 0) res.appendRaw(lines, false);
+  if (lines.length === 0) return;
+  let bytes = lineCache.get(lines);
+  if (bytes === undefined) {
+    bytes = Buffer.from(lines, 'latin1');
+    if (lines.length <= LINE_CACHE_ENTRY_MAX) {
+      if (lineCache.size >= LINE_CACHE_MAX) lineCache.clear();
+      lineCache.set(lines, bytes);
+    }
+  }
+  res.appendBytes(bytes);
+}
+
+/** Writes `response`: synchronously when its body's bytes are known, else a promise. */
+function writeResponse(response: Response, res: HttpResponse): void | Promise<void> {
+  writeHeadOf(response, res);
   const known = sourceOf(response);
   if (known !== undefined) { res.end(known); return; }
+  return writeStream(response, res);
+}
+
+async function writeStream(response: Response, res: HttpResponse): Promise<void> {
   const body = response.body;
   if (body === null) { res.end(); return; }
   const reader = body.getReader();
@@ -116,14 +139,33 @@ function bytesOf(v: unknown): Uint8Array {
   throw new ZerglingError(httpCodes.BAD_RESPONSE, 'a response body chunk is not bytes');
 }
 
-/** The fast-path handler that serves `fetch`. */
+function checked(response: unknown): Response {
+  if (!(response instanceof Response)) {
+    throw new ZerglingError(httpCodes.BAD_RESPONSE, `fetch() must return a Response, got ${typeof response}`);
+  }
+  return response;
+}
+
+/**
+ * The fast-path handler that serves `fetch`. A handler that returns a
+ * Response (not a promise) whose body's bytes are known is served
+ * synchronously: no promise on zergling's side.
+ */
 export function fetchHandler(fetch: FetchHandler, authority: () => string): FastHandler {
-  return async (req, res) => {
-    const request = toRequest(req, authority());
-    const response = await fetch(request);
-    if (!(response instanceof Response)) {
-      throw new ZerglingError(httpCodes.BAD_RESPONSE, `fetch() must return a Response, got ${typeof response}`);
+  return (req, res) => {
+    const method = req.method;
+    const src = new RequestSource(method, req.url, req.fieldLines(), authority(),
+      req.hasBody && method !== 'GET' && method !== 'HEAD' ? req : null);
+    let out: void | Promise<void>;
+    try {
+      const r = fetch(webRequest(src));
+      if (r instanceof Response) out = writeResponse(r, res);
+      else out = Promise.resolve(r).then((response) => writeResponse(checked(response), res));
+    } catch (err) {
+      src.body = null;
+      throw err;
     }
-    await writeResponse(response, res);
+    if (out === undefined) { src.body = null; return; }
+    return out.finally(() => { src.body = null; });
   };
 }

@@ -75,12 +75,9 @@ export class Output {
     if (n === 0 || conn === null) return true;
     this.len = 0;
     if (conn.state !== 'open') return true; // ending or closing (a timeout answered): nothing more goes out
-    // write() copies into the write slab unless earlier bytes still wait in
-    // JavaScript, in which case it keeps the view: then it gets its own copy.
-    let view: Uint8Array;
-    if (conn.writableLength > 0) view = this.buf.subarray(0, n).slice();
-    else if (n < VIEW_CACHE) view = (this.#views[n] ??= this.buf.subarray(0, n));
-    else view = this.buf.subarray(0, n);
+    // write() copies what is under 64 KiB (into the write slab, or into its
+    // own memory when it queues in JavaScript): the buffer is free again at once.
+    const view = n < VIEW_CACHE ? (this.#views[n] ??= this.buf.subarray(0, n)) : this.buf.subarray(0, n);
     return conn.write(view);
   }
 

@@ -114,6 +114,14 @@ export class HttpRequest implements AsyncIterable<Uint8Array> {
     return eqLower(this.#buf, f[i * 4 + 2]!, f[i * 4 + 3]!, value);
   }
 
+  /** The field lines as received (`name: value` joined by CRLF), one string; '' without fields. */
+  fieldLines(): string {
+    const n = this.#p.fieldCount;
+    if (n === 0) return '';
+    const f = this.#p.fields;
+    return this.#buf.toString('latin1', f[0]!, f[n * 4 - 1]!);
+  }
+
   /** Every field line as [name, value] pairs (allocates; for adapters and logging). */
   headerPairs(): [string, string][] {
     const out: [string, string][] = [];

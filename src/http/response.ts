@@ -4,7 +4,7 @@
 // the whole head plus a small body is staged for one write to the kernel.
 import { ZerglingError, invalidArgType } from '../errors.ts';
 import { FIELD, TCHAR } from './chars.ts';
-import { dateLine } from './date.ts';
+import { batchDateLine, batchOkLines, refreshDate } from './date.ts';
 import { DIRECT_BODY, type Output } from './output.ts';
 import { bodyless, statusLine } from './status.ts';
 import { httpCodes } from './errors.ts';
@@ -77,6 +77,8 @@ export function headerBlock(headers: Record<string, string | number> | Iterable<
 /** What a response needs from its connection. */
 export interface ResponseSink {
   readonly output: Output;
+  /** True inside a read batch: the Date line was refreshed when it began. */
+  readonly inBatch: boolean;
   /** Claims the staging buffer for this connection. */
   stage(): void;
   /** The staged bytes are complete for now: write them unless a batch is being gathered. */
@@ -92,7 +94,11 @@ export class HttpResponse {
   /** Status code, 200 unless set. */
   status = 200;
   #sink: ResponseSink;
-  #blocks: HeaderBlock[] = [];
+  /** Header blocks of this response: the first #nBlocks slots (reused, never shrunk: no per-response array work). */
+  readonly #blocks: HeaderBlock[] = [];
+  #nBlocks = 0;
+  readonly #raw: Uint8Array[] = [];
+  #nRaw = 0;
   #extra = '';
   #hasLength = false;
   #head = false; // HEAD request: framing headers, no body
@@ -110,7 +116,8 @@ export class HttpResponse {
   /** @internal A new request on the connection. */
   begin(head: boolean, http10: boolean, keepAlive: boolean): void {
     this.status = 200;
-    this.#blocks.length = 0;
+    this.#nBlocks = 0;
+    this.#nRaw = 0;
     this.#extra = '';
     this.#hasLength = false;
     this.#head = head;
@@ -151,17 +158,16 @@ export class HttpResponse {
     return this;
   }
 
-  /** @internal Header lines already validated (a Web `Headers` object's), `Name: value\r\n` each. */
-  appendRaw(lines: string, hasLength: boolean): void {
-    this.#extra += lines;
-    if (hasLength) this.#hasLength = true;
+  /** @internal Header lines already validated and encoded (`Name: value\r\n` each, no Content-Length). */
+  appendBytes(lines: Uint8Array): void {
+    this.#raw[this.#nRaw++] = lines;
   }
 
   /** Adds a prebuilt block of header lines (see `headerBlock()`): copied, never re-encoded. */
   headers(block: HeaderBlock): this {
     this.#unsent();
     if (!(block instanceof HeaderBlock)) throw invalidArgType('block', 'a HeaderBlock (from headerBlock())', block);
-    this.#blocks.push(block);
+    this.#blocks[this.#nBlocks++] = block;
     if (block.hasLength) this.#hasLength = true;
     return this;
   }
@@ -185,14 +191,18 @@ export class HttpResponse {
   #writeHead(length: number): void {
     const out = this.#sink.output;
     this.#sink.stage();
+    const blocks = this.#blocks, nb = this.#nBlocks, raw = this.#raw, nr = this.#nRaw;
     let extra = 0;
-    for (const b of this.#blocks) extra += b.bytes.length;
+    for (let i = 0; i < nb; i++) extra += blocks[i]!.bytes.length;
+    for (let i = 0; i < nr; i++) extra += raw[i]!.length;
     out.ensure(256 + extra + this.#extra.length * 3);
-    out.put(statusLine(this.status));
-    out.put(dateLine());
+    if (!this.#sink.inBatch) refreshDate(); // a response outside a read batch (an async handler's): the clock now
+    if (this.status === 200) out.put(batchOkLines());
+    else { out.put(statusLine(this.status)); out.put(batchDateLine()); }
     if (!this.#keepAlive) out.put(CONNECTION_CLOSE);
     else if (this.#http10) out.put(CONNECTION_KEEP_ALIVE);
-    for (const b of this.#blocks) out.put(b.bytes);
+    for (let i = 0; i < nb; i++) out.put(blocks[i]!.bytes);
+    for (let i = 0; i < nr; i++) out.put(raw[i]!);
     if (this.#extra.length > 0) out.putLatin1(this.#extra);
     this.#sent = true;
     if (bodyless(this.status)) { out.put(CRLF); return; }

@@ -133,6 +133,35 @@ test('slow readers: write() backpressure keeps queued bytes bounded; all data ar
   }
 });
 
+test('write() copies a small write that waits in JS: the caller may reuse its buffer at once', async () => {
+  const sim = createSimBackend({ seed: 3 });
+  const first = data(1, 20_000), small = data(2, 1000), large = data(3, 70_000);
+  const want = Buffer.concat([first, small, small, large]);
+  let queued = -1;
+  const server = await listen({
+    backend: sim, port: 0, reactor: { highWaterMark: 4096 },
+    async onConnection(conn) {
+      assert.is(conn.write(first), false, 'above the high-water mark');
+      const buf = Uint8Array.from(small);
+      conn.write(buf); // waits in JS behind `first`
+      queued = conn.writableLength;
+      buf.fill(0x58); // reused at once: what was written must not change
+      buf.set(small);
+      conn.write(buf);
+      buf.fill(0x59);
+      conn.write(large); // >= 64 KiB: lent, not copied (not modified here)
+      await conn.flush();
+      conn.end();
+    },
+  });
+  const p = peer(sim, server.address().port, new Uint8Array(0), { rcvCap: 2048, readChunk: [100, 500], readDelay: [10_000, 50_000] });
+  assert.ok(await drive(sim, () => p.client.done), 'the server ended');
+  assert.ok(queued > first.length, `the small write waited in JS (writableLength ${queued})`);
+  assert.ok(received(p).equals(want), `the peer got the bytes as they were at write() (${p.gotBytes} of ${want.length})`);
+  p.client.close();
+  await closeAndCheck(sim, server);
+});
+
 test('node:http over conn.toDuplex() on the simulated kernel', async () => {
   const sim = createSimBackend({ seed: 7, faults: { segmentSplit: 0.5, partialRead: 0.5 } });
   const httpServer = http.createServer((req, res) => {
