@@ -20,45 +20,38 @@ static void queue_listener(void) {
     uint32_t want = zl_listener_want();
     if (want == ZL_LISTENER_IDLE)
         return;
-    int32_t sqe = zl_sq_get();
-    if (sqe < 0)
-        return; /* retried at the next flush */
     if (want == ZL_LISTENER_CANCEL) {
-        int32_t r = zl_prep_cancel64((uint32_t)sqe, zl_listener_token(ZL_K_ACCEPT), 0);
-        ZL_ASSERT(r >= 0);
-        zl_sq_commit(sqe, zl_listener_token(ZL_K_CANCEL));
+        int32_t r = zl_sq_queue_cancel(zl_listener_token(ZL_K_ACCEPT), zl_listener_token(ZL_K_CANCEL));
+        if (zl_sq_later(r))
+            return; /* retried at the next flush */
+        ZL_ASSERT(r == 0);
         zl_listener_cancel_queued();
         return;
     }
     ZL_ASSERT(want == ZL_LISTENER_ARM);
-    int32_t r = zl_prep_multishot_accept((uint32_t)sqe, zl_listener_fd(), ZL_SOCK_CLOEXEC);
-    ZL_ASSERT(r >= 0);
-    zl_sq_commit(sqe, zl_listener_token(ZL_K_ACCEPT));
+    int32_t r = zl_sq_queue_multishot_accept(zl_listener_fd(), ZL_SOCK_CLOEXEC, zl_listener_token(ZL_K_ACCEPT));
+    if (zl_sq_later(r))
+        return;
+    ZL_ASSERT(r == 0); /* the listener fd is ours */
     zl_listener_arm_queued();
 }
 
-/* An ASYNC_CANCEL of the conn's `kind` request. 0, or -errno: no SQE. */
+/* An ASYNC_CANCEL of the conn's `kind` request. 0, or -errno: later. */
 static int32_t queue_cancel(zl_conn *c, zl_kind kind) {
-    int32_t sqe = zl_sq_get();
-    if (sqe < 0)
-        return sqe;
-    int32_t r = zl_prep_cancel64((uint32_t)sqe, zl_token_pack(kind, c->gen, c->fd), 0);
-    ZL_ASSERT(r >= 0);
-    zl_sq_commit(sqe, zl_token_pack(ZL_K_CANCEL, c->gen, c->fd));
-    return 0;
+    int32_t r = zl_sq_queue_cancel(zl_token_pack(kind, c->gen, c->fd), zl_token_pack(ZL_K_CANCEL, c->gen, c->fd));
+    ZL_ASSERT(r == 0 || zl_sq_later(r));
+    return r;
 }
 
 static int32_t queue_recv(zl_conn *c) {
     if (!zl_recv_wants_arm(c))
         return 0;
-    int32_t sqe = zl_sq_get();
-    if (sqe < 0)
-        return sqe;
     bool oneshot = zl_budget_pressure();
-    int32_t r = oneshot ? zl_prep_recv_select((uint32_t)sqe, c->fd, zl_buf_group(), 0)
-                        : zl_prep_recv_multishot_select((uint32_t)sqe, c->fd, zl_buf_group(), 0);
-    ZL_ASSERT(r >= 0); /* fd and group are ours */
-    zl_sq_commit(sqe, zl_token_pack(ZL_K_RECV, c->gen, c->fd));
+    int32_t r = zl_sq_queue_recv(c->fd, zl_buf_group(), !oneshot, zl_token_pack(ZL_K_RECV, c->gen, c->fd));
+    if (r < 0) {
+        ZL_ASSERT(zl_sq_later(r)); /* fd and group are ours */
+        return r;
+    }
     zl_recv_armed(c, oneshot);
     return 0;
 }
@@ -68,20 +61,16 @@ static int32_t queue_send(zl_conn *c) {
     uint32_t n = zl_send_gather(c, iov, &total_bytes);
     if (n == 0)
         return 0;
-    int32_t sqe = zl_sq_get();
-    if (sqe < 0)
-        return sqe;
-    int32_t r = n == 1 ? zl_prep_send((uint32_t)sqe, c->fd, iov[0].slab, iov[0].offset, iov[0].len, ZL_MSG_NOSIGNAL)
-                       : zl_prep_sendmsg((uint32_t)sqe, c->fd, iov, n, ZL_MSG_NOSIGNAL);
+    int32_t r = zl_sq_queue_send(c->fd, iov, n, ZL_MSG_NOSIGNAL, zl_token_pack(ZL_K_SEND, c->gen, c->fd));
+    if (zl_sq_later(r))
+        return r;
     if (r < 0) {
         /* The host refused a range (-EFAULT/-EBADF: an app slab gone or out of
-         * bounds). The SQE stays a NOP with user_data 0; the conn cannot make
-         * progress, so it closes with that error. */
-        zl_sq_commit(sqe, 0);
+         * bounds) and queued nothing; the conn cannot make progress, so it
+         * closes with that error. */
         zl_close_begin(c, true, -r);
         return 0;
     }
-    zl_sq_commit(sqe, zl_token_pack(ZL_K_SEND, c->gen, c->fd));
     zl_send_started(c, total_bytes);
     return 0;
 }
