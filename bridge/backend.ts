@@ -20,6 +20,7 @@ export const HOST_NAMES = [
   'waitCqe', 'waitCqeTimeout', 'waitCqes', 'peekBatchCqe', 'cqeSeen', 'cqAdvance', 'cqReady', 'sqReady',
   'prepMultishotAccept', 'prepRecvMultishotSelect', 'prepRecvSelect', 'prepSend', 'prepSendmsg', 'prepCancel64',
   'sqeSetData64', 'cqeGetData64',
+  'queueMultishotAccept', 'queueRecvMultishotSelect', 'queueRecvSelect', 'queueSend', 'queueSendmsg', 'queueCancel64',
   'setupBufRing', 'freeBufRing', 'bufRingAdd', 'bufRingAdvance', 'cqeHasBuffer', 'cqeBufferId',
   'slabCreate', 'slabDestroy',
   'socket', 'bind', 'bind6', 'listen', 'setsockopt', 'close', 'fcntl', 'inetPton', 'shutdown', 'getsockname', 'getpeername',

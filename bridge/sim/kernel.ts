@@ -9,7 +9,7 @@
 //   kernel/ownership.ts  close and the cluster hand-off (release, claim)
 //   kernel/ring.ts       one ring: SQ, CQ + overflow backlog, task work, eventfd
 //   kernel/lifecycle.ts  ring setup and teardown
-//   kernel/sqe.ts        get-sqe and the prep calls
+//   kernel/sqe.ts        get-sqe, the prep calls and the fused queue-* calls
 //   kernel/submit.ts     flush rules, issue, submit/enter
 //   kernel/wait.ts       blocking waits, timespecs
 //   kernel/completion.ts wait/peek/advance, CQE helpers
@@ -129,6 +129,26 @@ export class SimKernel extends KernelInspection {
   }
   cqeGetData64(c: Cqe): bigint {
     return c.userData;
+  }
+
+  // ---- fused queueing (get-sqe + prep + sqe-set-data64 in one call)
+  queueMultishotAccept(ring: number, lfd: number, flags: number, userData: bigint): number {
+    return sqe.queueMultishotAccept(this, ring, lfd, flags, userData);
+  }
+  queueRecvMultishotSelect(ring: number, fd: number, bufGroup: number, flags: number, userData: bigint): number {
+    return sqe.queueRecvMultishotSelect(this, ring, fd, bufGroup, flags, userData);
+  }
+  queueRecvSelect(ring: number, fd: number, bufGroup: number, flags: number, userData: bigint): number {
+    return sqe.queueRecvSelect(this, ring, fd, bufGroup, flags, userData);
+  }
+  queueSend(ring: number, fd: number, slab: number, offset: number, len: number, flags: number, userData: bigint): number {
+    return sqe.queueSend(this, ring, fd, slab, offset, len, flags, userData);
+  }
+  queueSendmsg(ring: number, fd: number, iov: SlabRange[], flags: number, userData: bigint): number {
+    return sqe.queueSendmsg(this, ring, fd, iov, flags, userData);
+  }
+  queueCancel64(ring: number, target: bigint, flags: number, userData: bigint): number {
+    return sqe.queueCancel64(this, ring, target, flags, userData);
   }
 
   // ---- buffer ring

@@ -342,6 +342,76 @@ test('pin-current-thread-to-cpu: 0 works, an absurd cpu fails, the process goes 
   assert.is(p.destroyRing(r), 0);
 });
 
+test('fused queue-*: accept, multishot and one-shot recv, send, sendmsg, cancel, each one host call; an error queues nothing', async () => {
+  const r = p.createRing(16);
+  const l = listenFromWasm(p, 4);
+  const BUF = 4096, N = 4, BGID = 9;
+  const slab = p.slabCreate(BUF * N);
+  const br = p.setupBufRing(r, N, BGID, 0);
+  assert.ok(slab >= 0 && br >= 0);
+  for (let bid = 0; bid < N; bid++) assert.is(p.bufRingAdd(br, slab, bid * BUF, BUF, bid, N - 1, bid), 0);
+  assert.is(p.bufRingAdvance(br, N), 0);
+  const QA = ACCEPT | 0x10n, R1 = RECV | 0x11n, R2 = RECV | 0x12n;
+  const kind = (c: SeenCqe): bigint => c.userData & ~0xffn;
+  assert.is(p.queueMultishotAccept(r, l.fd, SOCK_NONBLOCK | SOCK_CLOEXEC, QA), 0);
+  assert.is(p.queueMultishotAccept(r, l.fd, 0x1, QA), EINVAL, 'an unknown flag');
+  assert.is(p.sqReady(r), 1, 'the refused call queued nothing');
+  assert.is(p.submit(r), 1);
+  const c1 = await connect(l.port, '127.0.0.1');
+  const c2 = await connect(l.port, '127.0.0.1');
+  const accepted = (await collect(p, r, (all) => all.filter((c) => c.userData === QA).length >= 2)).filter((c) => c.userData === QA);
+  assert.ok(accepted.every((c) => c.res >= 0 && (c.flags & CQE_F_MORE) !== 0), 'multishot accept, token verbatim');
+  const [fd1, fd2] = accepted.map((c) => c.res) as [number, number];
+
+  // fd1: multishot recv; fd2: one-shot recv.
+  assert.is(p.queueRecvMultishotSelect(r, fd1, BGID, 0, R1), 0);
+  assert.is(p.queueRecvSelect(r, fd2, BGID, 0, R2), 0);
+  assert.is(p.submit(r), 2);
+  c1.sock.write('one');
+  c2.sock.write('two');
+  const recvs = (await collect(p, r, (all) => all.filter((c) => kind(c) === RECV).length >= 2))
+    .filter((c) => kind(c) === RECV);
+  const view = new Uint8Array(backend.slabBuffer(slab));
+  for (const c of recvs) {
+    assert.ok(c.res > 0 && c.hasBuffer, `recv res ${c.res}`);
+    assert.is(Buffer.from(view.subarray(c.bid * BUF, c.bid * BUF + c.res)).toString(), c.userData === R1 ? 'one' : 'two');
+    assert.is((c.flags & CQE_F_MORE) !== 0, c.userData === R1, 'multishot stays armed, one-shot ends');
+  }
+
+  // queue-send and queue-sendmsg from a write slab.
+  const wslab = p.slabCreate(4096);
+  const w = new Uint8Array(backend.slabBuffer(wslab));
+  Buffer.from('fused:').copy(w, 0);
+  Buffer.from('XY').copy(w, 64);
+  assert.is(p.queueSend(r, fd1, wslab, 0, 6, MSG_NOSIGNAL, SEND | 0x11n), 0);
+  assert.is(p.queueSendmsg(r, fd2, [{ slab: wslab, offset: 0, len: 6 }, { slab: wslab, offset: 64, len: 2 }], MSG_NOSIGNAL, SEND | 0x12n), 0);
+  assert.is(p.queueSend(r, fd1, wslab, 4090, 16, MSG_NOSIGNAL, SEND | 0x13n), -14, 'a range past the slab: -EFAULT');
+  assert.is(p.sqReady(r), 2);
+  assert.is(p.submit(r), 2);
+  const sends = (await collect(p, r, (all) => all.filter((c) => kind(c) === SEND).length >= 2))
+    .filter((c) => kind(c) === SEND);
+  assert.equal(sends.map((c) => [c.userData & 0xffn, c.res]).sort(), [[0x11n, 6], [0x12n, 8]]);
+  await until(() => c1.received().length >= 6 && c2.received().length >= 8, 'clients receive');
+  assert.is(c1.received().toString(), 'fused:');
+  assert.is(c2.received().toString(), 'fused:XY');
+
+  // queue-cancel64 ends the multishot recv and the accept.
+  assert.is(p.queueCancel64(r, R1, 0, CANCEL | 0x11n), 0);
+  assert.is(p.queueCancel64(r, QA, 0, CANCEL | 0x12n), 0);
+  assert.is(p.submit(r), 2);
+  const done = await collect(p, r, (all) => [R1, QA].every((t) => all.some((c) => c.userData === t && (c.flags & CQE_F_MORE) === 0)) &&
+    all.filter((c) => kind(c) === CANCEL).length >= 2);
+  for (const t of [R1, QA]) assert.is(done.find((c) => c.userData === t && (c.flags & CQE_F_MORE) === 0)!.res, ECANCELED);
+  for (const c of done.filter((k) => kind(k) === CANCEL)) assert.is(c.res, 0, 'cancel found its target');
+
+  for (const fd of [fd1, fd2, l.fd]) assert.is(p.close(fd), 0);
+  assert.is(p.destroyRing(r), 0);
+  assert.is(p.slabDestroy(slab), 0);
+  assert.is(p.slabDestroy(wslab), 0);
+  c1.sock.destroy();
+  c2.sock.destroy();
+});
+
 test('every host import was called from Wasm', () => {
   const missing = hostImportNames().map(camel).filter((n) => !(counts.get(n)! > 0));
   assert.equal(missing, [], `never called: ${missing.join(', ')}`);

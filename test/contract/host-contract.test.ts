@@ -16,6 +16,7 @@ import { ScriptedKernel } from '../core/scripted-host.ts';
 import { fdCount, loadProbe } from '../bridge/probe.ts';
 import { badInputCases, type BackendName, type Case, type Fixture } from './bad-input-cases.ts';
 import { NotExpressible, probeHost } from './probe-host.ts';
+import { queueCases } from './queue-cases.ts';
 
 const EBADF = -9, EFAULT = -14, EINVAL = -22, EPERM = -1, EAFNOSUPPORT = -97;
 const AF_INET = 2, AF_UNIX = 1, SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000;
@@ -62,6 +63,7 @@ const hostCases: Case[] = [
   { name: 'fcntl with an unknown command', expect: EINVAL, run: ({ h, fd }) => h.fcntl(fd, 9999, 0n) },
   { name: 'fcntl on an fd the guest never owned (0)', expect: EBADF, run: ({ h }) => h.fcntl(0, F_GETFD, 0n) },
   { name: 'inet-pton with an unknown family', expect: EAFNOSUPPORT, run: ({ h }) => h.inetPton(99, '1.2.3.4').ret },
+  ...queueCases,
 ];
 
 interface Target { name: BackendName; h: Host; b: Backend }

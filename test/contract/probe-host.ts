@@ -62,6 +62,13 @@ export function probeHost(p: Probe): Host {
     prepSendmsg: (s: number, fd: number, iov: { slab: number; offset: number; len: number }[], f: number) => p.prepSendmsg(s, fd, iov, f),
     prepCancel64: (s: number, d: bigint, f: number) => p.prepCancel64(s, d, f),
     sqeSetData64: (s: number, d: bigint) => p.sqeSetData64(s, d),
+    queueMultishotAccept: (r: number, fd: number, f: number, t: bigint) => p.queueMultishotAccept(r, fd, f, t),
+    queueRecvMultishotSelect: (r: number, fd: number, g: number, f: number, t: bigint) => p.queueRecvMultishotSelect(r, fd, g, f, t),
+    queueRecvSelect: (r: number, fd: number, g: number, f: number, t: bigint) => p.queueRecvSelect(r, fd, g, f, t),
+    queueSend: (r: number, fd: number, slab: number, o: number, l: number, f: number, t: bigint) => p.queueSend(r, fd, slab, o, l, f, t),
+    queueSendmsg: (r: number, fd: number, iov: { slab: number; offset: number; len: number }[], f: number, t: bigint) =>
+      p.queueSendmsg(r, fd, iov, f, t),
+    queueCancel64: (r: number, d: bigint, f: number, t: bigint) => p.queueCancel64(r, d, f, t),
     cqeGetData64: pure,
     setupBufRing: (r: number, e: number, g: number, f: number) => p.setupBufRing(r, e, g, f),
     freeBufRing: (r: number, br: number) => p.freeBufRing(r, br),

@@ -23,6 +23,8 @@ export const ENTER_GETEVENTS = 1;
 const ENTER_FLAGS = 1 | 2 | 4;
 /** MSG_DONTWAIT | MSG_WAITALL | MSG_MORE | MSG_NOSIGNAL: the send flags both backends allow. */
 const SEND_FLAGS = 0x40 | 0x100 | 0x8000 | 0x4000;
+/** MSG_DONTWAIT | MSG_WAITALL; IORING_ASYNC_CANCEL_ALL | _ANY; what an accept may ask of its fds. */
+const RECV_FLAGS = 0x40 | 0x100, CANCEL_FLAGS = 0x1 | 0x4, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000;
 const PBUF_RING_INC = 2;
 
 function validTimespec(ts: { tvSec: bigint; tvNsec: bigint }): boolean {
@@ -44,6 +46,8 @@ export interface Sqe {
   submitNo: number;
 }
 export interface Cqe { userData: bigint; res: number; flags: number }
+/** What a prep-* (and its queue-*) checks, and what it writes into the SQE. */
+interface SqeKind { check: () => number; fill: Partial<Sqe> }
 /** Every host call, in order: what "host calls per request" tests count. */
 export interface Call { name: string; args: unknown[] }
 
@@ -254,6 +258,70 @@ export class ScriptedKernel {
     return s !== undefined && off + len <= s.byteLength;
   }
 
+  // A request kind as a prep-* and its queue-* share it: every check (0 or
+  // -errno, nothing changed), then what it writes into the SQE.
+  private acceptOp(lfd: number, flags: number): SqeKind {
+    const check = (): number => {
+      if (!this.fds.has(lfd)) return -E.EBADF;
+      return (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) !== 0 ? -E.EINVAL : 0;
+    };
+    return { check, fill: { op: 'accept', fd: lfd, msgFlags: flags } };
+  }
+
+  private recvOp(fd: number, group: number, flags: number): SqeKind {
+    const check = (): number => {
+      if (!this.fds.has(fd)) return -E.EBADF;
+      return group > 0xffff || (flags & ~RECV_FLAGS) !== 0 ? -E.EINVAL : 0;
+    };
+    return { check, fill: { op: 'recv', fd, bufGroup: group, msgFlags: flags } };
+  }
+
+  private sendOp(op: 'send' | 'sendmsg', fd: number, iov: Range[], flags: number): SqeKind {
+    const check = (): number => {
+      if (!this.fds.has(fd)) return -E.EBADF;
+      if (iov.length > 64) return -E.EINVAL;
+      if ((flags & ~SEND_FLAGS) !== 0) return -E.EINVAL;
+      for (const r of iov) {
+        const e = this.slabRange(r.slab, r.offset, r.len);
+        if (e < 0) return e;
+      }
+      return 0;
+    };
+    return { check, fill: { op, fd, msgFlags: flags, ranges: iov.map((r) => ({ slab: r.slab, offset: r.offset, len: r.len })) } };
+  }
+
+  private cancelOp(target: bigint, flags: number): SqeKind {
+    return { check: () => ((flags & ~CANCEL_FLAGS) !== 0 ? -E.EINVAL : 0), fill: { op: 'cancel', target, msgFlags: flags } };
+  }
+
+  private prep(h: number, kind: SqeKind): number {
+    const s = this.sqe(h);
+    if (!s) return -E.EBADF;
+    const e = kind.check();
+    if (e < 0) return e;
+    Object.assign(s, kind.fill);
+    return 0;
+  }
+
+  /** A fused queue-* call: the ring, the prep's checks, then room in the SQ; an error queues nothing. */
+  private queue(ring: number, kind: SqeKind, userData: bigint): number {
+    if (ring !== this.ring) return -E.EBADF;
+    const e = kind.check();
+    if (e < 0) return e;
+    if (this.prepared.length >= this.opts.sqEntries) return -E.EBUSY;
+    const s = this.newSqe();
+    Object.assign(s, kind.fill);
+    s.userData = userData;
+    return 0;
+  }
+
+  private newSqe(): Sqe {
+    const s: Sqe = { handle: this.nextHandle++, op: 'nop', fd: -1, userData: 0n, msgFlags: 0, bufGroup: -1, ranges: [], target: 0n, submitNo: 0 };
+    this.prepared.push(s);
+    this.sqes.push(s);
+    return s;
+  }
+
   readonly host: Host = {
     createRing: (entries) => this.host.createRingEx(entries, 0, -1, 0),
     createRingEx: (entries, flags, cpu, idle) => {
@@ -277,10 +345,7 @@ export class ScriptedKernel {
       this.log('getSqe', [ring]);
       if (ring !== this.ring) return -E.EBADF;
       if (this.prepared.length >= this.opts.sqEntries) return -E.EBUSY;
-      const s: Sqe = { handle: this.nextHandle++, op: 'nop', fd: -1, userData: 0n, msgFlags: 0, bufGroup: -1, ranges: [], target: 0n, submitNo: 0 };
-      this.prepared.push(s);
-      this.sqes.push(s);
-      return s.handle;
+      return this.newSqe().handle;
     },
     submit: (ring) => {
       this.log('submit', [ring]);
@@ -339,54 +404,27 @@ export class ScriptedKernel {
     sqReady: () => this.prepared.length,
     prepMultishotAccept: (h, lfd, flags) => {
       this.log('prepMultishotAccept', [h, lfd, flags]);
-      const s = this.sqe(h);
-      if (!s || !this.fds.has(lfd)) return -E.EBADF;
-      Object.assign(s, { op: 'accept', fd: lfd, msgFlags: flags });
-      return 0;
+      return this.prep(h, this.acceptOp(lfd, flags));
     },
     prepRecvMultishotSelect: (h, fd, group, flags) => {
       this.log('prepRecvMultishotSelect', [h, fd, group, flags]);
-      const s = this.sqe(h);
-      if (!s || !this.fds.has(fd)) return -E.EBADF;
-      Object.assign(s, { op: 'recv', fd, bufGroup: group, msgFlags: flags });
-      return 0;
+      return this.prep(h, this.recvOp(fd, group, flags));
     },
     prepRecvSelect: (h, fd, group, flags) => {
       this.log('prepRecvSelect', [h, fd, group, flags]);
-      const s = this.sqe(h);
-      if (!s || !this.fds.has(fd)) return -E.EBADF;
-      Object.assign(s, { op: 'recv', fd, bufGroup: group, msgFlags: flags });
-      return 0;
+      return this.prep(h, this.recvOp(fd, group, flags));
     },
     prepSend: (h, fd, slab, offset, len, flags) => {
       this.log('prepSend', [h, fd, slab, offset, len, flags]);
-      const s = this.sqe(h);
-      if (!s || !this.fds.has(fd)) return -E.EBADF;
-      if ((flags & ~SEND_FLAGS) !== 0) return -E.EINVAL;
-      const e = this.slabRange(slab, offset, len);
-      if (e < 0) return e;
-      Object.assign(s, { op: 'send', fd, msgFlags: flags, ranges: [{ slab, offset, len }] });
-      return 0;
+      return this.prep(h, this.sendOp('send', fd, [{ slab, offset, len }], flags));
     },
     prepSendmsg: (h, fd, iov, flags) => {
       this.log('prepSendmsg', [h, fd, iov, flags]);
-      const s = this.sqe(h);
-      if (!s || !this.fds.has(fd)) return -E.EBADF;
-      if (iov.length > 64) return -E.EINVAL;
-      if ((flags & ~SEND_FLAGS) !== 0) return -E.EINVAL;
-      for (const r of iov) {
-        const e = this.slabRange(r.slab, r.offset, r.len);
-        if (e < 0) return e;
-      }
-      Object.assign(s, { op: 'sendmsg', fd, msgFlags: flags, ranges: iov.map((r) => ({ ...r })) });
-      return 0;
+      return this.prep(h, this.sendOp('sendmsg', fd, iov, flags));
     },
     prepCancel64: (h, target, flags) => {
       this.log('prepCancel64', [h, target, flags]);
-      const s = this.sqe(h);
-      if (!s) return -E.EBADF;
-      Object.assign(s, { op: 'cancel', target, msgFlags: flags });
-      return 0;
+      return this.prep(h, this.cancelOp(target, flags));
     },
     sqeSetData64: (h, data) => {
       this.log('sqeSetData64', [h, data]);
@@ -396,6 +434,30 @@ export class ScriptedKernel {
       return 0;
     },
     cqeGetData64: (c) => c.userData,
+    queueMultishotAccept: (ring, lfd, flags, userData) => {
+      this.log('queueMultishotAccept', [ring, lfd, flags, userData]);
+      return this.queue(ring, this.acceptOp(lfd, flags), userData);
+    },
+    queueRecvMultishotSelect: (ring, fd, group, flags, userData) => {
+      this.log('queueRecvMultishotSelect', [ring, fd, group, flags, userData]);
+      return this.queue(ring, this.recvOp(fd, group, flags), userData);
+    },
+    queueRecvSelect: (ring, fd, group, flags, userData) => {
+      this.log('queueRecvSelect', [ring, fd, group, flags, userData]);
+      return this.queue(ring, this.recvOp(fd, group, flags), userData);
+    },
+    queueSend: (ring, fd, slab, offset, len, flags, userData) => {
+      this.log('queueSend', [ring, fd, slab, offset, len, flags, userData]);
+      return this.queue(ring, this.sendOp('send', fd, [{ slab, offset, len }], flags), userData);
+    },
+    queueSendmsg: (ring, fd, iov, flags, userData) => {
+      this.log('queueSendmsg', [ring, fd, iov, flags, userData]);
+      return this.queue(ring, this.sendOp('sendmsg', fd, iov, flags), userData);
+    },
+    queueCancel64: (ring, target, flags, userData) => {
+      this.log('queueCancel64', [ring, target, flags, userData]);
+      return this.queue(ring, this.cancelOp(target, flags), userData);
+    },
     setupBufRing: (ring, entries, bgid, flags) => {
       this.log('setupBufRing', [ring, entries, bgid, flags]);
       if (ring !== this.ring) return -E.EBADF;

@@ -337,6 +337,79 @@ static void act_prep(int what) {
     if (r >= 0) prepared(s, sq, kind);
 }
 
+/* The fused queue-* calls: the prep's arguments plus a ring and the token.
+ * Anything the prep refuses, or a ring that is not live, must fail; a good
+ * call may still find the SQ (or the host's op table) full. */
+static void act_queue(uint32_t op) {
+    zp_ring *live; int rbad;
+    uint32_t h = zp_pick_ring(&live, &rbad);
+    int fbad = 0, bad = rbad;
+    unsigned kind;
+    int32_t r;
+    switch (op) {
+    case OP_QUEUE_ACCEPT: {
+        int32_t fd = zp_chance(70) ? zp_g.lfd : zp_pick_fd(&fbad, 1);
+        uint32_t flags = zp_chance(80) ? (ZL_SOCK_NONBLOCK | ZL_SOCK_CLOEXEC) : (uint32_t)zp_rnd64();
+        kind = K_ACCEPT;
+        r = HC(zl_queue_multishot_accept(h, fd, flags, zp_tag(kind)));
+        bad |= fbad; /* the flags' checks are the prep's, asserted there as they are here: not at all */
+        break;
+    }
+    case OP_QUEUE_RECV_MULTISHOT:
+    case OP_QUEUE_RECV: {
+        int32_t fd = zp_pick_fd(&fbad, 1);
+        uint32_t bgid = zp_rnd(5);
+        uint32_t rflags = zp_chance(80) ? 0 : zp_chance(50) ? 2 /* PEEK */ : (uint32_t)zp_rnd64();
+        kind = K_RECV;
+        r = HC(op == OP_QUEUE_RECV ? zl_queue_recv_select(h, fd, bgid, rflags, zp_tag(kind))
+                                   : zl_queue_recv_multishot_select(h, fd, bgid, rflags, zp_tag(kind)));
+        bad |= fbad || (rflags & ~ZP_RECV_FLAGS);
+        break;
+    }
+    case OP_QUEUE_SEND: {
+        int32_t fd = zp_pick_fd(&fbad, 1);
+        zp_slab *sl; int lbad;
+        uint32_t slab = zp_pick_slab(&sl, &lbad), off, len;
+        int out = zp_pick_range(sl, &off, &len);
+        uint32_t mf = pick_msg_flags();
+        kind = K_SEND;
+        r = HC(zl_queue_send(h, fd, slab, off, len, mf, zp_tag(kind)));
+        bad |= fbad || lbad || out || (mf & ~ZP_SEND_FLAGS);
+        break;
+    }
+    case OP_QUEUE_SENDMSG: {
+        int32_t fd = zp_pick_fd(&fbad, 1);
+        static zl_slab_range iov[70];
+        static const uint32_t counts[] = { 0, 1, 2, 3, 8, 64, 65, 70 };
+        uint32_t n = counts[zp_rnd(8)];
+        int any_bad = n > 64;
+        for (uint32_t i = 0; i < n; i++) {
+            zp_slab *sl; int lbad;
+            iov[i].slab = zp_pick_slab(&sl, &lbad);
+            if (zp_chance(80) && sl) lbad = 0;
+            int out = zp_pick_range(sl, &iov[i].offset, &iov[i].len);
+            if (zp_chance(70) && sl) { iov[i].offset = zp_rnd(sl->size); iov[i].len = zp_rnd(sl->size - iov[i].offset + 1); out = 0; }
+            any_bad |= lbad || out;
+        }
+        uint32_t mf = pick_msg_flags();
+        kind = K_SENDMSG;
+        r = HC(zl_queue_sendmsg(h, fd, iov, n, mf, zp_tag(kind)));
+        bad |= fbad || any_bad || (mf & ~ZP_SEND_FLAGS);
+        break;
+    }
+    default: {
+        uint64_t target = zp_chance(30) ? zp_recent_tag() : zp_chance(50) ? zp_tag(zp_rnd(6)) : zp_rnd64();
+        static const uint32_t f[] = { 0, ZL_ASYNC_CANCEL_ALL, 4 /* ANY */, 2 /* FD */, ZL_ASYNC_CANCEL_ALL, 4 };
+        uint32_t flags = zp_chance(90) ? f[zp_rnd(6)] : (uint32_t)zp_rnd64();
+        kind = K_CANCEL;
+        r = HC(zl_queue_cancel64(h, target, flags, zp_tag(kind)));
+        break;
+    }
+    }
+    zp_note(op, r, bad ? MUST_FAIL : ANY);
+    if (r == 0) zp_remember_tag(zp_tag(kind));
+}
+
 static void act_set_data64(void) {
     zp_sqe *sq; zp_ring *owner; int bad;
     uint32_t s = zp_pick_sqe(&sq, &owner, &bad);
@@ -643,6 +716,8 @@ static void act(uint32_t op) {
     case OP_PREP_CANCEL64: act_prep(4); break;
     case OP_SET_DATA64: act_set_data64(); break;
     case OP_GET_DATA64: case OP_HAS_BUFFER: case OP_BUFFER_ID: act_pure(); break;
+    case OP_QUEUE_ACCEPT: case OP_QUEUE_RECV_MULTISHOT: case OP_QUEUE_RECV: case OP_QUEUE_SEND:
+    case OP_QUEUE_SENDMSG: case OP_QUEUE_CANCEL64: act_queue(op); break;
     case OP_SETUP_BUF_RING: act_setup_buf_ring(); break;
     case OP_FREE_BUF_RING: act_free_buf_ring(); break;
     case OP_BUF_RING_ADD: act_buf_ring_add(); break;

@@ -109,6 +109,37 @@ ZP_EXPORT("prep-cancel64") int32_t zp_prep_cancel64(uint32_t sqe, uint64_t user_
 }
 ZP_EXPORT("sqe-set-data64") int32_t zp_sqe_set_data64(uint32_t sqe, uint64_t data) { return zl_sqe_set_data64(sqe, data); }
 
+/* ---------------------------------------------------------------- fused queueing */
+
+ZP_EXPORT("queue-multishot-accept")
+int32_t zp_queue_multishot_accept(uint32_t ring, int32_t lfd, uint32_t flags, uint64_t user_data) {
+    return zl_queue_multishot_accept(ring, lfd, flags, user_data);
+}
+ZP_EXPORT("queue-recv-multishot-select")
+int32_t zp_queue_recv_multishot_select(uint32_t ring, int32_t fd, uint32_t buf_group, uint32_t flags, uint64_t user_data) {
+    return zl_queue_recv_multishot_select(ring, fd, buf_group, flags, user_data);
+}
+ZP_EXPORT("queue-recv-select")
+int32_t zp_queue_recv_select(uint32_t ring, int32_t fd, uint32_t buf_group, uint32_t flags, uint64_t user_data) {
+    return zl_queue_recv_select(ring, fd, buf_group, flags, user_data);
+}
+ZP_EXPORT("queue-send")
+int32_t zp_queue_send(uint32_t ring, int32_t fd, uint32_t slab, uint32_t offset, uint32_t len, uint32_t flags,
+                      uint64_t user_data) {
+    return zl_queue_send(ring, fd, slab, offset, len, flags, user_data);
+}
+/* The list arrives in a block from cabi_realloc; it is ours to free. */
+ZP_EXPORT("queue-sendmsg")
+int32_t zp_queue_sendmsg(uint32_t ring, int32_t fd, zl_slab_range *iov, size_t n, uint32_t flags, uint64_t user_data) {
+    int32_t r = zl_queue_sendmsg(ring, fd, iov, n, flags, user_data);
+    if (n > 0) free(iov);
+    return r;
+}
+ZP_EXPORT("queue-cancel64")
+int32_t zp_queue_cancel64(uint32_t ring, uint64_t target, uint32_t flags, uint64_t user_data) {
+    return zl_queue_cancel64(ring, target, flags, user_data);
+}
+
 /* ---------------------------------------------------------------- buffer ring, slabs */
 
 ZP_EXPORT("setup-buf-ring") int32_t zp_setup_buf_ring(uint32_t ring, uint32_t entries, uint32_t bgid, uint32_t flags) {

@@ -4,25 +4,27 @@
  * fd *and* generation, even after the fd number was reused), then give back
  * every buffer the conn's queue held and report `closed` exactly once. Buffers
  * a send may still read are kept until its CQE, so `closed` also means the app
- * may free every slab it wrote from. */
+ * may free every slab it wrote from. Below the CQE handlers: they, the
+ * exports and the sweep all end connections through here. */
 #ifndef ZL_CLOSE_H
 #define ZL_CLOSE_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include "zl_conn.h"
-#include "zl_host.h"
-#include "zl_token.h"
 
+typedef struct zl_close_counters {
+    uint64_t closed; /* `closed` events pushed */
+} zl_close_counters;
+_Static_assert(sizeof(zl_close_counters) == 8, "zl_close_counters is 8 bytes");
+
+void zl_close_fini(void);
+const zl_close_counters *zl_close_counters_view(void);
 /* OPEN -> CLOSING (or upgrades a graceful close to abortive). `err`: positive
  * errno for `closed` (0 = clean); the first error wins. */
 void zl_close_begin(zl_conn *c, bool abort, int32_t err);
 /* CLOSING and nothing left in the kernel: finish. Idempotent. */
 void zl_close_check(zl_conn *c);
-/* Prepares an ASYNC_CANCEL of the conn's `kind` request (flush). */
-int32_t zl_close_prep_cancel(zl_conn *c, zl_kind kind);
-/* The CQE of one of our cancel requests. */
-void zl_close_on_cancel_cqe(const zl_token *t, const struct io_uring_cqe *cqe);
 /* destroy(): closes every live conn's fd without events (the ring is gone). */
 void zl_close_all_now(void);
 

@@ -11,7 +11,8 @@
 
 static struct {
     zl_conn *c;
-    uint32_t cap, span, max;
+    uint32_t max; /* the connection limit; capacity is twice it (zl_conn.h) */
+    uint32_t span;
     uint32_t free_head; /* FREE slots below span */
     uint32_t dead_head; /* DEAD slots, freed by the next reap */
     uint32_t open;      /* OPEN + CLOSING */
@@ -26,12 +27,11 @@ int32_t zl_conn_init(uint32_t max_conns, uint32_t fd_cap) {
     ZL_ASSERT(T.c == NULL);
     ZL_ASSERT(max_conns > 0 && max_conns <= (ZL_EV_MAX_CONN + 1) / 2); /* checked by create() */
     T.max = max_conns;
-    T.cap = T.max * 2;
-    ZL_ASSERT(T.cap - 1 <= ZL_EV_MAX_CONN);
+    ZL_ASSERT(zl_conn_capacity() - 1 <= ZL_EV_MAX_CONN);
     /* malloc, not calloc: only slots below span are ever read, so pages past
      * the high-water mark of connections are never touched. */
-    T.c = malloc((size_t)T.cap * sizeof(zl_conn));
-    T.detached = malloc((size_t)T.cap * sizeof(uint32_t));
+    T.c = malloc((size_t)zl_conn_capacity() * sizeof(zl_conn));
+    T.detached = malloc((size_t)zl_conn_capacity() * sizeof(uint32_t));
     T.fd_cap = fd_cap;
     T.fd_owner = calloc(fd_cap, sizeof(uint32_t));
     T.fd_gen = calloc(fd_cap, sizeof(uint32_t));
@@ -55,8 +55,11 @@ void zl_conn_fini(void) {
     T.free_head = T.dead_head = ZL_NIL;
 }
 
-uint32_t zl_conn_capacity(void) { return T.cap; }
-uint32_t zl_conn_max(void) { return T.max; }
+uint32_t zl_conn_capacity(void) { return T.max * 2; }
+bool zl_conn_full(void) {
+    ZL_ASSERT(T.open <= T.max);
+    return T.open >= T.max;
+}
 
 int32_t zl_fd_claim(int32_t fd, uint32_t owner) {
     ZL_ASSERT(fd >= 0 && owner != ZL_FD_NONE);
@@ -81,8 +84,7 @@ uint32_t zl_fd_owner(int32_t fd) {
 }
 
 int32_t zl_conn_alloc(int32_t fd) {
-    if (T.open >= T.max)
-        return -ZL_EBUSY;
+    ZL_ASSERT(T.open < T.max); /* paired with zl_conn_full() in the caller */
     if (fd < 0 || (uint32_t)fd >= T.fd_cap)
         return -ZL_EMFILE;
     uint32_t slot;
@@ -92,7 +94,7 @@ int32_t zl_conn_alloc(int32_t fd) {
     } else {
         /* Every slot is open or DEAD (closed since the last reap, its `closed`
          * not delivered yet): refuse, as at max_conns. */
-        if (T.span >= T.cap)
+        if (T.span >= zl_conn_capacity())
             return -ZL_EBUSY;
         slot = T.span++;
         T.c[slot].epoch = 0;
@@ -106,7 +108,7 @@ int32_t zl_conn_alloc(int32_t fd) {
     c->gen = (uint32_t)gen;
     c->epoch = epoch;
     c->state = ZL_CS_OPEN;
-    c->q_head = c->q_tail = ZL_NIL;
+    zl_ranges_queue_init(&c->q);
     c->next_free = ZL_NIL;
     T.open++;
     return (int32_t)slot;
@@ -150,7 +152,7 @@ zl_conn *zl_conn_find(int32_t fd, uint32_t gen, bool check_gen) {
 void zl_conn_detach(zl_conn *c) {
     ZL_ASSERT(c->state == ZL_CS_CLOSING && !(c->flags & ZL_CF_FD_CLOSED));
     /* Each detached conn is a live slot listed once: the list fits in cap. */
-    ZL_ASSERT(T.ndetached < T.cap);
+    ZL_ASSERT(T.ndetached < zl_conn_capacity());
     T.detached[T.ndetached++] = zl_conn_slot(c);
     zl_fd_release(c->fd);
     c->flags |= ZL_CF_FD_CLOSED;
@@ -158,8 +160,7 @@ void zl_conn_detach(zl_conn *c) {
 
 void zl_conn_retire(zl_conn *c) {
     ZL_ASSERT(c->state == ZL_CS_CLOSING);
-    ZL_ASSERT(!(c->flags & (ZL_CF_RECV_ARMED | ZL_CF_SEND_INFLIGHT)) && c->q_head == ZL_NIL);
-    ZL_ASSERT(c->nranges == 0);
+    ZL_ASSERT(!(c->flags & (ZL_CF_RECV_ARMED | ZL_CF_SEND_INFLIGHT)) && zl_ranges_empty(&c->q));
     if (c->flags & ZL_CF_FD_CLOSED) {
         uint32_t s = zl_conn_slot(c), i = 0;
         while (i < T.ndetached && T.detached[i] != s)

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "zl_ranges.h"
 
 enum { ZL_CS_FREE = 0, ZL_CS_OPEN = 1, ZL_CS_CLOSING = 2, ZL_CS_DEAD = 3 };
 
@@ -51,14 +52,12 @@ typedef struct zl_conn {
     uint32_t flags;
     uint32_t work;
     int32_t err;          /* positive errno reported by `closed` */
-    uint32_t q_head;      /* FIFO of write ranges (zl_send.c pool), ZL_NIL = empty */
-    uint32_t q_tail;
-    uint32_t head_off;    /* bytes of the head range already sent */
-    uint32_t inflight;    /* bytes of the send in flight */
+    zl_range_queue q;     /* queued write ranges (zl_ranges.h) */
+    uint32_t head_sent_bytes; /* of the head range, already sent */
+    uint32_t inflight_bytes;  /* of the send in flight */
     uint32_t next_free;   /* free/dead list link */
     uint32_t held;        /* recv buffers charged to this conn (zl_budget.c) */
     uint32_t epoch;       /* bumped each time the slot is reused: a buffer's charge names (slot, epoch) */
-    uint32_t nranges;     /* write ranges queued (zl_send.c) */
     uint32_t idle_ms;     /* time without bytes in or out, as counted by sweeps */
     uint32_t drain_ms;    /* time spent waiting to flush after end()/close() */
 } zl_conn;
@@ -70,11 +69,14 @@ _Static_assert(sizeof(zl_conn) == 64, "zl_conn is 64 bytes");
 int32_t zl_conn_init(uint32_t max_conns, uint32_t fd_cap);
 /* Slot capacity (the bound of every per-conn list: work, starved, resume). */
 uint32_t zl_conn_capacity(void);
-uint32_t zl_conn_max(void);
+/* max_conns connections are open: the next one is refused before its fd is
+ * touched (zl_accept.c); zl_conn_alloc asserts it was asked. */
+bool zl_conn_full(void);
 void zl_conn_fini(void);
 
-/* A new OPEN connection on `fd`: the slot, -EBUSY at max_conns, -EMFILE for an
- * fd beyond the fd table. Claims the fd. */
+/* A new OPEN connection on `fd` (the table is not full): the slot, -EBUSY
+ * when every slot is open or DEAD, -EMFILE for an fd beyond the fd table.
+ * Claims the fd. */
 int32_t zl_conn_alloc(int32_t fd);
 /* OPEN/CLOSING connection in `slot`, else NULL. */
 zl_conn *zl_conn_get(uint32_t slot);

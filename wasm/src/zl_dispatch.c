@@ -8,12 +8,17 @@
  * simulator can prove it catches a CQE delivered to the wrong connection. */
 #include "zl_dispatch.h"
 #include "zl_accept.h"
-#include "zl_close.h"
+#include "zl_cancel.h"
 #include "zl_conn.h"
-#include "zl_reactor.h"
+#include "zl_listener.h"
 #include "zl_recv.h"
 #include "zl_send.h"
 #include "zl_token.h"
+
+static zl_dispatch_counters D;
+
+void zl_dispatch_fini(void) { D = (zl_dispatch_counters){0}; }
+const zl_dispatch_counters *zl_dispatch_counters_view(void) { return &D; }
 
 static zl_conn *owner(const zl_token *t) {
 #ifndef ZL_FAULT_SKIP_STALE_CHECK
@@ -26,16 +31,21 @@ static zl_conn *owner(const zl_token *t) {
 void zl_dispatch(const struct io_uring_cqe *cqe) {
     zl_token t = zl_token_unpack(cqe->user_data);
     zl_conn *c;
-    zl_r.cqes++;
+    D.cqes++;
     switch (t.kind) {
     case ZL_K_ACCEPT:
-        zl_accept_on_cqe(&t, cqe);
+        if (zl_listener_owns(&t)) {
+            zl_accept_on_cqe(cqe);
+        } else {
+            D.stale_cqes++;
+            zl_accept_drop(cqe);
+        }
         break;
     case ZL_K_RECV:
         if ((c = owner(&t)) != NULL) {
             zl_recv_on_cqe(c, cqe);
         } else {
-            zl_r.stale_cqes++;
+            D.stale_cqes++;
             zl_recv_drop(cqe);
         }
         break;
@@ -43,11 +53,11 @@ void zl_dispatch(const struct io_uring_cqe *cqe) {
         if ((c = owner(&t)) != NULL)
             zl_send_on_cqe(c, cqe);
         else
-            zl_r.stale_cqes++;
+            D.stale_cqes++;
         break;
     case ZL_K_CANCEL:
         /* Cancels complete after their target; a late one is expected, not stale. */
-        zl_close_on_cancel_cqe(&t, cqe);
+        zl_cancel_on_cqe(&t, cqe);
         break;
     default:
         /* user_data 0: the NOP left by a failed prep. Other kinds are not ours. */

@@ -13,11 +13,4 @@
  * in zl_consts.h (generated, shared with TS). */
 #include "zl_consts.h"
 
-/* zl_listen.c: zl_listen_open with ZL_LISTEN_* flags. */
-int32_t zl_listen_open_ex(const char *host, size_t host_len, uint16_t port, uint32_t family,
-                          int32_t backlog, uint32_t flags);
-/* zl_accept.c: whether the current listener hands its fds off. Reset when the
- * listener closes. */
-void zl_accept_set_handoff(bool on);
-
 #endif

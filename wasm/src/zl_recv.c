@@ -8,27 +8,26 @@
 #include "zl_bufring.h"
 #include "zl_close.h"
 #include "zl_events.h"
-#include "zl_reactor.h"
-#include "zl_sq.h"
-#include "zl_token.h"
 #include "zl_work.h"
 
-int32_t zl_recv_prep(zl_conn *c) {
-    /* Nothing to arm on a closing, half-closed, starved, paused or armed conn. */
-    if (c->state != ZL_CS_OPEN ||
-        (c->flags & (ZL_CF_RECV_ARMED | ZL_CF_EOF | ZL_CF_STARVED | ZL_CF_PAUSED)))
-        return 0;
-    int32_t sqe = zl_sq_get();
-    if (sqe < 0)
-        return sqe;
-    bool oneshot = zl_budget_pressure();
-    int32_t r = oneshot ? zl_prep_recv_select((uint32_t)sqe, c->fd, zl_buf_group(), 0)
-                        : zl_prep_recv_multishot_select((uint32_t)sqe, c->fd, zl_buf_group(), 0);
-    ZL_ASSERT(r >= 0); /* fd and group are ours */
-    zl_sq_commit(sqe, zl_token_pack(ZL_K_RECV, c->gen, c->fd));
+static zl_recv_counters R;
+
+void zl_recv_fini(void) { R = (zl_recv_counters){0}; }
+const zl_recv_counters *zl_recv_counters_view(void) { return &R; }
+
+bool zl_recv_wants_arm(const zl_conn *c) {
+    return c->state == ZL_CS_OPEN && !(c->flags & (ZL_CF_RECV_ARMED | ZL_CF_EOF | ZL_CF_STARVED | ZL_CF_PAUSED));
+}
+
+void zl_recv_armed(zl_conn *c, bool oneshot) {
+    ZL_ASSERT(zl_recv_wants_arm(c));
     c->flags |= ZL_CF_RECV_ARMED | (oneshot ? ZL_CF_RECV_ONESHOT : 0);
     zl_budget_recv_armed(c);
-    return 0;
+}
+
+void zl_recv_cancel_queued(zl_conn *c) {
+    ZL_ASSERT(c->flags & ZL_CF_RECV_ARMED); /* a cancel only ever targets an armed recv */
+    c->flags |= ZL_CF_RECV_CANCEL;
 }
 
 /* Accounts for the buffer a CQE carries (charging `c` when it delivers);
@@ -65,7 +64,7 @@ void zl_recv_on_cqe(zl_conn *c, const struct io_uring_cqe *cqe) {
 #endif
         uint32_t off = take_buffer(cqe, c, deliver);
         if (res > 0) {
-            zl_r.bytes_in += (uint32_t)res;
+            R.received_bytes += (uint32_t)res;
             c->flags |= ZL_CF_ACTIVE;
         }
         if (deliver)
@@ -85,7 +84,7 @@ void zl_recv_on_cqe(zl_conn *c, const struct io_uring_cqe *cqe) {
             zl_ev_push(ZL_EV_EOF, zl_conn_slot(c), 0, 0, 0);
         }
     } else if (res == -ZL_ENOBUFS) {
-        zl_r.enobufs++;
+        R.enobufs++;
         if (!more && open)
             zl_budget_starve(c);
     } else if (res == -ZL_ECANCELED && (cancelled || !open)) {
@@ -98,7 +97,7 @@ void zl_recv_on_cqe(zl_conn *c, const struct io_uring_cqe *cqe) {
     }
 
     if (c->state == ZL_CS_OPEN) {
-        if (!(c->flags & (ZL_CF_RECV_ARMED | ZL_CF_EOF | ZL_CF_STARVED | ZL_CF_PAUSED)))
+        if (zl_recv_wants_arm(c))
             zl_work_add(c, ZL_W_ARM_RECV); /* multishot ended without F_MORE */
     } else {
         zl_close_check(c);

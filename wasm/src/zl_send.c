@@ -1,159 +1,88 @@
-/* zl_send.c — writes. Each conn has a FIFO of (slab, offset, len) ranges from a
- * shared node pool, sized at create() (no malloc per write, no growth), with a
- * per-conn share so one writer cannot empty it. At most one send is in flight per conn, so bytes never reorder; it
- * gathers up to 64 queued ranges into one sendmsg (the reference server lost 3x
- * on bulk transfers until it did), and a short send resubmits the rest. */
-#include <stdlib.h>
+/* zl_send.c — writes (see zl_send.h). At most one send is in flight per conn,
+ * so bytes never reorder; gathering queued ranges into one sendmsg matters
+ * (the reference server lost 3x on bulk transfers until it did), and a short
+ * send resubmits the rest. */
 #include "zl_send.h"
 #include "zl_assert.h"
 #include "zl_bufring.h"
 #include "zl_close.h"
 #include "zl_events.h"
-#include "zl_reactor.h"
-#include "zl_sq.h"
-#include "zl_token.h"
 #include "zl_work.h"
 
-typedef struct zl_range {
-    uint32_t slab;
-    uint32_t off;
-    uint32_t len;
-    int32_t bid; /* recv-slab buffer this range holds a reference on, or -1 */
-    uint32_t next;
-} zl_range;
-_Static_assert(sizeof(zl_range) == 20, "zl_range is 20 bytes");
+static zl_send_counters S;
 
-static struct {
-    zl_range *r;
-    uint32_t cap, used, free_head;
-} P = {.free_head = ZL_NIL};
-
-static zl_slab_range iov[ZL_SEND_MAX_IOV];
-
-int32_t zl_send_init(uint32_t ranges) {
-    ZL_ASSERT(P.r == NULL && ranges > 0);
-    P.cap = ranges;
-    P.used = 0;
-    P.free_head = ZL_NIL;
-    P.r = malloc(P.cap * sizeof(zl_range));
-    return P.r ? 0 : -ZL_ENOMEM;
-}
-
-void zl_send_fini(void) {
-    free(P.r);
-    P.r = NULL;
-    P.cap = P.used = 0;
-    P.free_head = ZL_NIL;
-}
-
-static uint32_t node_alloc(void) {
-    if (P.free_head != ZL_NIL) {
-        uint32_t i = P.free_head;
-        P.free_head = P.r[i].next;
-        return i;
-    }
-    if (P.used == P.cap)
-        return ZL_NIL;
-    return P.used++;
-}
+void zl_send_fini(void) { S = (zl_send_counters){0}; }
+const zl_send_counters *zl_send_counters_view(void) { return &S; }
 
 /* Unlinks the head range, drops its buffer reference. */
 static void pop_head(zl_conn *c) {
-    uint32_t i = c->q_head;
-    ZL_ASSERT(i != ZL_NIL);
-    zl_range *r = &P.r[i];
-    c->q_head = r->next;
-    if (c->q_head == ZL_NIL)
-        c->q_tail = ZL_NIL;
-    c->head_off = 0;
-    if (r->bid >= 0)
-        zl_buf_unref((uint32_t)r->bid);
-    ZL_ASSERT(c->nranges > 0);
-    c->nranges--;
-    r->next = P.free_head;
-    P.free_head = i;
+    int32_t bid = zl_ranges_pop(&c->q);
+    c->head_sent_bytes = 0;
+    if (bid >= 0)
+        zl_buf_unref((uint32_t)bid);
 }
 
-int32_t zl_send_write(zl_conn *c, uint32_t slab, uint32_t off, uint32_t len) {
+int32_t zl_send_write(zl_conn *c, uint32_t slab, uint32_t offset, uint32_t len_bytes) {
     if (c->state != ZL_CS_OPEN || (c->flags & ZL_CF_WANT_SHUT))
         return -ZL_EPIPE;
-    if (len == 0 || off + len < off)
+    if (len_bytes == 0 || offset + len_bytes < offset)
         return -ZL_EINVAL;
-    if (c->nranges >= ZL_SEND_MAX_RANGES_PER_CONN)
+    if (c->q.count >= ZL_SEND_MAX_RANGES_PER_CONN)
         return -ZL_ENOBUFS;
     int32_t bid = -1;
     if (slab == zl_buf_slab()) {
-        bid = zl_buf_ref_range(off, len);
+        bid = zl_buf_ref_range(offset, len_bytes);
         if (bid < 0)
             return bid;
     }
-    uint32_t i = node_alloc();
-    if (i == ZL_NIL) {
+    if (zl_ranges_push(&c->q, slab, offset, len_bytes, bid) < 0) {
         if (bid >= 0)
             zl_buf_unref((uint32_t)bid);
         return -ZL_ENOBUFS;
     }
-    c->nranges++;
-    P.r[i] = (zl_range){.slab = slab, .off = off, .len = len, .bid = bid, .next = ZL_NIL};
-    if (c->q_tail == ZL_NIL)
-        c->q_head = i;
-    else
-        P.r[c->q_tail].next = i;
-    c->q_tail = i;
     if (!(c->flags & ZL_CF_SEND_INFLIGHT))
         zl_work_add(c, ZL_W_SEND);
     return 0;
 }
 
-int32_t zl_send_prep(zl_conn *c) {
-    if ((c->flags & ZL_CF_SEND_INFLIGHT) || c->q_head == ZL_NIL)
-        return 0;
-    if (c->state == ZL_CS_CLOSING && (c->flags & ZL_CF_ABORT))
-        return 0;
-    ZL_ASSERT(!(c->flags & ZL_CF_FD_CLOSED)); /* closed early only once nothing is left to send */
-    uint32_t n = 0, total = 0, skip = c->head_off;
-    for (uint32_t i = c->q_head; i != ZL_NIL && n < ZL_SEND_MAX_IOV && total < ZL_SEND_MAX_BYTES;
-         i = P.r[i].next) {
-        zl_range *r = &P.r[i];
-        ZL_ASSERT(skip < r->len);
-        uint32_t len = r->len - skip;
-        if (len > ZL_SEND_MAX_BYTES - total)
-            len = ZL_SEND_MAX_BYTES - total;
-        iov[n++] = (zl_slab_range){.slab = r->slab, .offset = r->off + skip, .len = len};
-        total += len;
-        skip = 0;
-    }
-    int32_t sqe = zl_sq_get();
-    if (sqe < 0)
-        return sqe;
-    int32_t r = n == 1 ? zl_prep_send((uint32_t)sqe, c->fd, iov[0].slab, iov[0].offset, iov[0].len, ZL_MSG_NOSIGNAL)
-                       : zl_prep_sendmsg((uint32_t)sqe, c->fd, iov, n, ZL_MSG_NOSIGNAL);
-    if (r < 0) {
-        /* The host refused a range (-EFAULT/-EBADF: an app slab gone or out of
-         * bounds). The SQE stays a NOP with user_data 0; the conn cannot make
-         * progress, so it closes with that error. */
-        zl_sq_commit(sqe, 0);
-        zl_close_begin(c, true, -r);
-        return 0;
-    }
-    zl_sq_commit(sqe, zl_token_pack(ZL_K_SEND, c->gen, c->fd));
-    c->flags |= ZL_CF_SEND_INFLIGHT;
-    c->inflight = total;
-    zl_r.sends++;
-    return 0;
-}
-
-void zl_send_maybe_shutdown(zl_conn *c) {
-    if ((c->flags & (ZL_CF_WANT_SHUT | ZL_CF_SHUT_DONE)) == ZL_CF_WANT_SHUT && c->q_head == ZL_NIL &&
+static void maybe_shutdown(zl_conn *c) {
+    if ((c->flags & (ZL_CF_WANT_SHUT | ZL_CF_SHUT_DONE)) == ZL_CF_WANT_SHUT && zl_ranges_empty(&c->q) &&
         !(c->flags & ZL_CF_SEND_INFLIGHT) && c->state == ZL_CS_OPEN) {
         c->flags |= ZL_CF_SHUT_DONE;
         zl_shutdown(c->fd, ZL_SHUT_WR);
     }
 }
 
+int32_t zl_send_shutdown(zl_conn *c) {
+    if (c->state != ZL_CS_OPEN)
+        return -ZL_ENOTCONN;
+    c->flags |= ZL_CF_WANT_SHUT;
+    maybe_shutdown(c);
+    return 0;
+}
+
+uint32_t zl_send_gather(const zl_conn *c, zl_slab_range *iov, uint32_t *total_bytes) {
+    *total_bytes = 0;
+    if ((c->flags & ZL_CF_SEND_INFLIGHT) || zl_ranges_empty(&c->q))
+        return 0;
+    if (c->state == ZL_CS_CLOSING && (c->flags & ZL_CF_ABORT))
+        return 0;
+    ZL_ASSERT(!(c->flags & ZL_CF_FD_CLOSED)); /* closed early only once nothing is left to send */
+    uint32_t n = zl_ranges_gather(&c->q, c->head_sent_bytes, iov, ZL_SEND_MAX_IOV, ZL_SEND_MAX_BYTES, total_bytes);
+    ZL_ASSERT(n > 0 && n <= ZL_SEND_MAX_IOV && *total_bytes > 0);
+    return n;
+}
+
+void zl_send_started(zl_conn *c, uint32_t total_bytes) {
+    ZL_ASSERT(!(c->flags & ZL_CF_SEND_INFLIGHT) && total_bytes > 0);
+    c->flags |= ZL_CF_SEND_INFLIGHT;
+    c->inflight_bytes = total_bytes;
+    S.sends++;
+}
+
 void zl_send_on_cqe(zl_conn *c, const struct io_uring_cqe *cqe) {
     /* One send in flight per conn: anything else is a token/bookkeeping error. */
-    ZL_ASSERT(c->flags & ZL_CF_SEND_INFLIGHT);
+    ZL_ASSERT(c->flags & ZL_CF_SEND_INFLIGHT); /* paired with zl_send_started */
     c->flags &= ~ZL_CF_SEND_INFLIGHT;
     int32_t res = cqe->res;
     bool aborting = c->state == ZL_CS_CLOSING && (c->flags & ZL_CF_ABORT);
@@ -165,17 +94,17 @@ void zl_send_on_cqe(zl_conn *c, const struct io_uring_cqe *cqe) {
         }
     } else {
         uint32_t left = (uint32_t)res;
-        ZL_ASSERT(left <= c->inflight); /* the kernel cannot send more than asked */
-        if (left < c->inflight)
-            zl_r.short_sends++;
-        zl_r.bytes_out += left;
+        ZL_ASSERT(left <= c->inflight_bytes); /* the kernel cannot send more than asked */
+        if (left < c->inflight_bytes)
+            S.short_sends++;
+        S.sent_bytes += left;
         if (left > 0)
             c->flags |= ZL_CF_ACTIVE;
         uint32_t bytes = left, done = 0;
-        while (c->q_head != ZL_NIL) {
-            uint32_t rem = P.r[c->q_head].len - c->head_off;
+        while (!zl_ranges_empty(&c->q)) {
+            uint32_t rem = zl_ranges_head_len_bytes(&c->q) - c->head_sent_bytes;
             if (rem > left) {
-                c->head_off += left;
+                c->head_sent_bytes += left;
                 left = 0;
                 break;
             }
@@ -186,17 +115,11 @@ void zl_send_on_cqe(zl_conn *c, const struct io_uring_cqe *cqe) {
         ZL_ASSERT(left == 0); /* every byte sent belonged to a queued range */
         if (bytes > 0)
             zl_ev_push(ZL_EV_SENT, zl_conn_slot(c), done, bytes, 0);
-        if (c->q_head != ZL_NIL && !aborting)
+        if (!zl_ranges_empty(&c->q) && !aborting)
             zl_work_add(c, ZL_W_SEND);
-        zl_send_maybe_shutdown(c);
+        maybe_shutdown(c);
     }
-    c->inflight = 0;
+    c->inflight_bytes = 0;
     if (c->state == ZL_CS_CLOSING)
         zl_close_check(c);
-}
-
-void zl_send_drop_queue(zl_conn *c) {
-    ZL_ASSERT(!(c->flags & ZL_CF_SEND_INFLIGHT));
-    while (c->q_head != ZL_NIL)
-        pop_head(c);
 }

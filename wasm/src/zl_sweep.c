@@ -28,7 +28,7 @@ uint32_t zl_sweep(uint32_t elapsed_ms) {
         c->flags &= ~ZL_CF_ACTIVE;
         c->idle_ms = active ? 0 : add_sat(c->idle_ms, elapsed_ms);
         /* Waiting to drain: a graceful close or an end() with bytes still queued. */
-        bool draining = (c->q_head != ZL_NIL || (c->flags & ZL_CF_SEND_INFLIGHT)) &&
+        bool draining = (!zl_ranges_empty(&c->q) || (c->flags & ZL_CF_SEND_INFLIGHT)) &&
                         (c->state == ZL_CS_CLOSING ? !(c->flags & ZL_CF_ABORT) : (c->flags & ZL_CF_WANT_SHUT) != 0);
         c->drain_ms = draining && !active ? add_sat(c->drain_ms, elapsed_ms) : 0;
         if (S.end_ms != 0 && draining && c->drain_ms >= S.end_ms) {
