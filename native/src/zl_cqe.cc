@@ -17,6 +17,9 @@ int zl_timespec(napi_env env, napi_value v, struct __kernel_timespec* ts, bool* 
     return 0;
 }
 
+// peek-batch-cqe copies CQEs as the packed 16-byte records host.wit promises.
+static_assert(sizeof(struct io_uring_cqe) == 16, "io_uring_cqe: 16 bytes (no CQE32 rings)");
+
 namespace {
 // A liburing wait, then a copy of the head CQE (not consumed).
 napi_value wait_result(napi_env env, const Guest* G, Ring* r, uint32_t h0, int ret,

@@ -109,6 +109,9 @@ struct MsgStore {
     struct msghdr msg;
     struct iovec iov[MAX_IOV];
 };
+static_assert(sizeof(struct iovec) == 16 && sizeof(MsgStore) == sizeof(struct msghdr) + MAX_IOV * 16,
+              "MsgStore: one msghdr and MAX_IOV iovecs");
+static_assert(sizeof(struct io_uring_sqe) == 64, "io_uring_sqe: 64 bytes (no SQE128 rings)");
 
 constexpr uint32_t SQ_FUSED = 0x80000000u;
 static_assert(ZL_OP_SLOTS_MAX <= SQ_FUSED, "slot indices leave the SQ_FUSED bit free");
