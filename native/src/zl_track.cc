@@ -247,6 +247,7 @@ int zl_before_flush(const Guest* G, Ring* r) {
         ZL_ASSERT(idx != 0);  // zl_op_slot_for saw a free slot
         ref(r, idx, accept);
         sqe->user_data = r->ops.kud(idx);
+        ZL_ASSERT(r->ops.resolve(sqe->user_data) == &r->ops.at(idx));  // generation round trip
         r->sq_op[k] = idx;
         r->counters.flushed_legacy++;
     }
