@@ -30,7 +30,7 @@ export const PURE_CQE_HELPERS = Object.freeze({
  */
 export const FUSED_QUEUE_NAMES = [
   'queueMultishotAccept', 'queueRecvMultishotSelect', 'queueRecvSelect', 'queueSend', 'queueSendmsg', 'queueCancel64',
-] as const;
+] as const satisfies readonly (keyof Host)[];
 
 /** Every WIT import the native host hands to the component. */
 const NATIVE_HOST_NAMES: readonly string[] = [...new Set<string>([...HOST_NAMES, ...FUSED_QUEUE_NAMES])];
