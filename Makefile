@@ -144,6 +144,7 @@ test: build
 # ---- sanitizers: the helper built with ASan + UBSan into build/asan (the
 # normal build in native/build is untouched); node itself is not instrumented,
 # so the ASan runtime is preloaded. Node leaks at exit by design: no leak check.
+# ZL_DEBUG turns on ZL_DEBUG_ASSERT (helper bugs a release build survives).
 # Every report goes to build/asan/logs; any report fails the target.
 ASAN_CXX  := $(firstword $(foreach v,22 19 18 17 16,$(wildcard /usr/bin/clang++-$(v))))
 ASAN_NODE := $(B)/asan/zergling_native.node
@@ -153,7 +154,7 @@ ASAN_TESTS ?= ^test/(native|bridge|security|api|contract)/
 $(ASAN_NODE): $(NATIVE_SRC)
 	@mkdir -p $(@D)
 	$(ASAN_CXX) -std=gnu++17 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
-	  -shared-libsan -shared -fPIC -Wall -Wextra -Werror -fvisibility=hidden -pthread -DNAPI_VERSION=8 -D_GNU_SOURCE \
+	  -shared-libsan -shared -fPIC -Wall -Wextra -Werror -fvisibility=hidden -pthread -DNAPI_VERSION=8 -D_GNU_SOURCE -DZL_DEBUG \
 	  -I$(NODE_INC) $(filter %.cc,$(NATIVE_SRC)) -Wl,--version-script=native/exports.map -l:liburing.a \
 	  -Wl,-rpath,$(dir $(shell $(ASAN_CXX) -print-file-name=libclang_rt.asan-x86_64.so)) -o $@
 native-asan: $(ASAN_NODE)

@@ -25,6 +25,18 @@ export const PURE_CQE_HELPERS = Object.freeze({
 });
 
 /**
+ * The fused `queue-*` imports (get-sqe + prep-* + sqe-set-data64 in one call).
+ * WIT imports like the rest; listed here too so that the native host carries
+ * them whether or not HOST_NAMES (shared with the simulator's trace) has them yet.
+ */
+export const FUSED_QUEUE_NAMES = [
+  'queueMultishotAccept', 'queueRecvMultishotSelect', 'queueRecvSelect', 'queueSend', 'queueSendmsg', 'queueCancel64',
+] as const satisfies readonly (keyof Host)[];
+
+/** Every WIT import the native host hands to the component. */
+const NATIVE_HOST_NAMES: readonly string[] = [...new Set<string>([...HOST_NAMES, ...FUSED_QUEUE_NAMES])];
+
+/**
  * What the addon exports beyond the WIT imports (negative results are -errno).
  * The module's exports are one guest; `newGuest()` makes another, whose rings,
  * slabs and fds the first cannot touch (and the reverse).
@@ -43,19 +55,35 @@ export interface NativeAddon extends Host {
   ownedFds(): number;
   /** Fds owned by any guest in this process (all threads), or in transit between two. */
   allOwnedFds(): number;
-  /** Test introspection of a ring's in-flight accounting, or -EBADF. */
+  /** Test introspection of a ring's in-flight accounting and op-table counters, or -EBADF. */
   ringInfo(ring: number): RingInfo | number;
 }
 
 export interface RingInfo {
-  /** Submitted operations whose final CQE has not been read or consumed. */
+  /** Recorded operations (queued by queue-*, or flushed) whose final CQE has not been read or consumed. */
   live: number;
-  /** Distinct user_data values among them. */
+  /** Distinct user_data values (guest tokens) among them: op-table slots in use. */
   userData: number;
   /** Slab mappings kept alive because a send may still read them. */
   quarantined: number;
   bufRings: number;
   watched: boolean;
+  /** Op-table capacity (distinct tokens in flight), fixed at ring creation (ZERGLING_OP_SLOTS). */
+  opSlots: number;
+  /** CQEs the helper accounted for (read by the guest or consumed unread). */
+  cqes: number;
+  /** Token-index (hash) lookups made while accounting CQEs: 0 by design. */
+  cqeHashLookups: number;
+  /** Syscalls on the completion path (closing unread accepted fds, quarantine unmaps, CQ overflow flushes). */
+  cqeSyscalls: number;
+  /** CQEs whose user_data named no slot in use outside teardown (a helper bug; debug builds abort). */
+  cqeStale: number;
+  /** Token-index lookups while queueing and flushing SQEs (one per SQE, one per cancel target). */
+  sqeHashLookups: number;
+  /** SQEs queued by queue-* calls. */
+  queued: number;
+  /** get-sqe SQEs recorded at a flush. */
+  flushedLegacy: number;
 }
 
 const ADDON_URL = new URL('../native/build/Release/zergling_native.node', import.meta.url);
@@ -88,7 +116,7 @@ export function loadNativeAddon(): NativeAddon {
       throw nativeError(`cannot load the native helper ${path}: ${(e as Error).message}`);
     }
     const m = mod as Record<string, unknown>;
-    const missing = [...HOST_NAMES, 'newGuest', 'releaseFd', 'claimFd', 'allOwnedFds'].filter((n) => typeof m[n] !== 'function');
+    const missing = [...NATIVE_HOST_NAMES, 'newGuest', 'releaseFd', 'claimFd', 'allOwnedFds'].filter((n) => typeof m[n] !== 'function');
     if (missing.length > 0) {
       throw nativeError(`the native helper ${path} is stale (no ${missing.join(', ')}): run \`make native\``);
     }
@@ -151,11 +179,18 @@ function threadedWakeups(): boolean {
  * another's rings, slabs or fds. Wake-ups use libuv's uv_poll on Node and a
  * waiter thread on Bun/Deno (or when ZERGLING_WATCH=thread).
  */
-export function createNativeBackend(): Backend {
+export interface NativeBackend extends Backend {
+  readonly kind: 'native';
+  /** The guest's ring introspection (ringInfo): in-flight accounting and op-table counters. */
+  ringInfo(ring: number): RingInfo;
+}
+
+export function createNativeBackend(): NativeBackend {
   const a = loadNativeAddon().newGuest();
+  const fns = a as unknown as Record<string, unknown>;
   // The addon's own functions, unwrapped; only the pure helpers are JS.
   const host = Object.freeze({
-    ...Object.fromEntries(HOST_NAMES.map((n) => [n, a[n]])),
+    ...Object.fromEntries(NATIVE_HOST_NAMES.map((n) => [n, fns[n]])),
     ...PURE_CQE_HELPERS,
   }) as unknown as Host;
   const threaded = threadedWakeups();
@@ -197,6 +232,11 @@ export function createNativeBackend(): Backend {
     claimFd(fd: number): void {
       const r = a.claimFd(fd);
       if (r < 0) throw errnoError(r, 'claimFd', `fd ${fd}`);
+    },
+    ringInfo(ring: number): RingInfo {
+      const r = a.ringInfo(ring);
+      if (typeof r === 'number') throw errnoError(r, 'ringInfo', `ring ${ring}`);
+      return r;
     },
   };
 }

@@ -17,3 +17,12 @@
     do {                                                                 \
         if (__builtin_expect(!(cond), 0)) zl_assert_fail(#cond, __FILE__, __LINE__); \
     } while (0)
+
+// Checks of conditions that are helper bugs but that a release build can
+// survive safely (it counts and drops instead): on in debug builds (ZL_DEBUG,
+// e.g. the ASan build of `make native-asan`), off otherwise.
+#ifdef ZL_DEBUG
+#define ZL_DEBUG_ASSERT(cond) ZL_ASSERT(cond)
+#else
+#define ZL_DEBUG_ASSERT(cond) ((void)0)
+#endif

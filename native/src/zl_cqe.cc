@@ -17,6 +17,9 @@ int zl_timespec(napi_env env, napi_value v, struct __kernel_timespec* ts, bool* 
     return 0;
 }
 
+// peek-batch-cqe copies CQEs as the packed 16-byte records host.wit promises.
+static_assert(sizeof(struct io_uring_cqe) == 16, "io_uring_cqe: 16 bytes (no CQE32 rings)");
+
 namespace {
 // A liburing wait, then a copy of the head CQE (not consumed).
 napi_value wait_result(napi_env env, const Guest* G, Ring* r, uint32_t h0, int ret,
@@ -24,8 +27,8 @@ napi_value wait_result(napi_env env, const Guest* G, Ring* r, uint32_t h0, int r
     zl_after_wait(r, h0);
     if (ret == 0 && cqe == nullptr) ret = -EAGAIN;
     if (ret < 0) return zl_cqe_result(env, ret, 0, 0, 0);
+    zl_process_cqes(G, r, *r->ring.cq.khead + 1, true);  // the guest reads the head: its token now
     struct io_uring_cqe c = *cqe;
-    zl_process_cqes(G, r, *r->ring.cq.khead + 1, true);  // the guest reads the head
     return zl_cqe_result(env, 0, c.user_data, c.res, c.flags);
 }
 
@@ -115,6 +118,7 @@ napi_value zl_peek_batch_cqe(napi_env env, napi_callback_info info) {
         n = io_uring_cq_ready(&r->ring);
         if (n == 0 && io_uring_cq_has_overflow(&r->ring)) {
             io_uring_get_events(&r->ring);  // as liburing's peek: flush the overflow list
+            r->counters.cqe_syscalls++;
             n = io_uring_cq_ready(&r->ring);
         }
         if (n > max) n = max;
@@ -139,13 +143,13 @@ napi_value zl_peek_batch_cqe(napi_env env, napi_callback_info info) {
     uint8_t* data = pool_take(env, E, static_cast<size_t>(n) * 16, &ab, &offset);
     if (data == nullptr) return nullptr;
     uint32_t head = *r->ring.cq.khead;
+    zl_process_cqes(G, r, head + n, true);  // first: the CQEs carry the guest's tokens then
     uint32_t mask = r->ring.cq.ring_mask;
     uint32_t first = head & mask;
     uint32_t n1 = r->ring.cq.ring_entries - first;
     if (n1 > n) n1 = n;
     memcpy(data, &r->ring.cq.cqes[first], static_cast<size_t>(n1) * 16);
     if (n1 < n) memcpy(data + n1 * 16, &r->ring.cq.cqes[0], (n - n1) * 16);
-    zl_process_cqes(G, r, head + n, true);
     napi_create_typedarray(env, napi_uint8_array, static_cast<size_t>(n) * 16, ab, offset, &out);
     return out;
 }

@@ -19,6 +19,7 @@ struct BufRing;
 // handle is a positive s32 and a stale handle (slot reused) never matches.
 template <class T, unsigned BITS>
 struct Table {
+    static_assert(BITS >= 1 && BITS <= 16, "handle = gen << BITS | index leaves >= 15 generation bits");
     static constexpr uint32_t CAP = 1u << BITS;
     static constexpr uint32_t GEN_MAX = (1u << (31 - BITS)) - 1;
     std::vector<T*> items;
@@ -30,7 +31,7 @@ struct Table {
         if (i >= items.size()) return nullptr;
         T* t = items[i];
         if (t == nullptr || t->handle != h) return nullptr;
-        ZL_ASSERT(t->idx == i);  // written by add()
+        ZL_ASSERT(t->idx == i && (t->handle >> BITS) == gens[i]);  // written by add()
         return t;
     }
     // Returns the handle, or -1 when the table is full.
@@ -46,15 +47,17 @@ struct Table {
             gens.push_back(0);
         }
         uint32_t g = gens[i] % GEN_MAX + 1;
+        ZL_ASSERT(g >= 1 && g <= GEN_MAX && g != gens[i]);  // a reused slot's handles go stale
         gens[i] = g;
-        ZL_ASSERT(items[i] == nullptr);  // a free slot holds nothing
+        ZL_ASSERT(items[i] == nullptr && items.size() == gens.size());  // a free slot holds nothing
         t->idx = i;
         t->handle = (g << BITS) | i;
         items[i] = t;
         return static_cast<int32_t>(t->handle);
     }
     void remove(T* t) {
-        ZL_ASSERT(t->idx < items.size() && items[t->idx] == t);
+        ZL_ASSERT(t->idx < items.size() && items[t->idx] == t && t->handle == ((gens[t->idx] << BITS) | t->idx));
+        ZL_ASSERT(free_.size() < items.size());  // t's slot is not on the free list yet
         items[t->idx] = nullptr;
         free_.push_back(t->idx);  // FIFO reuse: a slot comes back as late as possible
     }

@@ -19,6 +19,9 @@ ZL_FN(zl_cqe_get_data64); ZL_FN(zl_cqe_has_buffer); ZL_FN(zl_cqe_buffer_id);
 // SQE preparation (zl_sqe.cc)
 ZL_FN(zl_prep_multishot_accept); ZL_FN(zl_prep_recv_multishot_select); ZL_FN(zl_prep_recv_select); ZL_FN(zl_prep_send);
 ZL_FN(zl_prep_sendmsg); ZL_FN(zl_prep_cancel64); ZL_FN(zl_sqe_set_data64);
+// fused queueing (zl_sqe.cc)
+ZL_FN(zl_queue_multishot_accept); ZL_FN(zl_queue_recv_multishot_select); ZL_FN(zl_queue_recv_select);
+ZL_FN(zl_queue_send); ZL_FN(zl_queue_sendmsg); ZL_FN(zl_queue_cancel64);
 // buffer ring (zl_bufring.cc)
 ZL_FN(zl_setup_buf_ring); ZL_FN(zl_free_buf_ring); ZL_FN(zl_buf_ring_add); ZL_FN(zl_buf_ring_advance);
 // slabs (zl_slab.cc)

@@ -3,6 +3,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "zl_bufring.h"
@@ -15,6 +16,17 @@ namespace {
 constexpr uint32_t ALLOWED_SETUP = IORING_SETUP_SQPOLL | IORING_SETUP_SQ_AFF |
                                    IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER |
                                    IORING_SETUP_DEFER_TASKRUN;
+
+// The op table's capacity: ZERGLING_OP_SLOTS (read at each ring creation,
+// 2..ZL_OP_SLOTS_MAX) or ZL_OP_SLOTS_DEFAULT.
+uint32_t op_slots() {
+    const char* v = std::getenv("ZERGLING_OP_SLOTS");
+    if (v == nullptr || *v == 0) return ZL_OP_SLOTS_DEFAULT;
+    unsigned long n = std::strtoul(v, nullptr, 10);
+    if (n < 2) n = 2;
+    if (n > ZL_OP_SLOTS_MAX) n = ZL_OP_SLOTS_MAX;
+    return static_cast<uint32_t>(n);
+}
 
 void free_ring_memory(Ring* r) {
     for (MsgStore* m : r->msgs) delete m;
@@ -39,6 +51,10 @@ int32_t create(const Guest* G, uint32_t entries, uint32_t flags, int32_t cpu, ui
     }
     Ring* r = new Ring();
     memset(&r->ring, 0, sizeof r->ring);
+    if (!r->ops.init(op_slots())) {
+        delete r;
+        return -ENOMEM;
+    }
     int ret = io_uring_queue_init_params(entries, &r->ring, &p);
     if (ret < 0) {
         delete r;
@@ -71,6 +87,7 @@ int32_t create(const Guest* G, uint32_t entries, uint32_t flags, int32_t cpu, ui
     r->epoch = E->epoch_seed;
     E->epoch_seed += 0x9E3779B9u;
     r->msgs.assign(r->ring.sq.ring_entries, nullptr);
+    r->sq_op.assign(r->ring.sq.ring_entries, 0);
     r->guest = G->id;
     int32_t h = E->rings.add(r);
     ZL_ASSERT(h > 0);  // capacity checked above
@@ -95,6 +112,7 @@ void settle_sq(Ring* r) {
     }
     uint32_t head = io_uring_smp_load_acquire(sq->khead);
     zl_unflush(r, head, *sq->ktail);
+    zl_unqueue(r);  // queue-* SQEs never flushed
 }
 // Accounts and consumes every CQE; waits up to `wait_ms` per empty poll while
 // operations are still in flight.

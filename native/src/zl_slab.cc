@@ -13,7 +13,9 @@
 #include "zl_slab.h"
 
 void zl_mapping_unref(Mapping* m) {
-    if (m->refs.fetch_sub(1) == 1) {
+    int before = m->refs.fetch_sub(1);
+    ZL_ASSERT(before >= 1);  // every holder took one reference (slab, view, quarantine)
+    if (before == 1) {
         munmap(m->base, m->maplen);
         delete m;
     }
@@ -23,6 +25,7 @@ int zl_slab_range(napi_env env, const Guest* G, uint32_t slab, uint32_t off, uin
     Slab* s = zl_get(G->E->slabs, G, slab);
     if (s == nullptr) return -EBADF;
     ZL_ASSERT((s->map != nullptr) != (s->pinned != nullptr));  // exactly one kind of memory
+    ZL_ASSERT(s->map == nullptr || (s->base == s->map->base && s->size <= s->map->maplen));  // written by slab-create
     if (static_cast<uint64_t>(off) + len > s->size) return -EFAULT;
     if (s->pinned != nullptr) {  // a lent buffer transferred away is gone
         napi_value ab;

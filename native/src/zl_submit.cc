@@ -34,6 +34,9 @@ struct io_uring_sqe* zl_sqe(const Guest* G, uint32_t h, Ring** ring_out, uint32_
     uint32_t pending = r->ring.sq.sqe_tail - head;
     ZL_ASSERT(pending <= r->ring.sq.ring_entries);
     if (((slot - head) & r->sq_mask) >= pending) return nullptr;  // not prepared now
+    // A queue-* SQE is recorded already and carries its kernel user_data: no
+    // handle may change it (a handle is computable, but it never was given out).
+    if (r->sq_op[slot] & SQ_FUSED) return nullptr;
     *ring_out = r;
     *slot_out = slot;
     return &r->ring.sq.sqes[slot];
@@ -47,6 +50,8 @@ napi_value zl_get_sqe(napi_env env, napi_callback_info info) {
     struct io_uring_sqe* sqe = io_uring_get_sqe(&r->ring);
     if (sqe == nullptr) return zl_err(env, EBUSY);
     memset(sqe, 0, sizeof *sqe);  // IORING_OP_NOP, user_data 0
+    uint32_t pos = r->ring.sq.sqe_tail - 1;
+    ZL_ASSERT(r->sq_op[pos & r->sq_mask] == 0);  // cleared by zl_after_flush
     int32_t handle = zl_sqe_handle(r, r->ring.sq.sqe_tail - 1);
     ZL_ASSERT(handle >= 0);  // the epoch mask leaves the sign bit clear
     return zl_int(env, handle);
@@ -162,7 +167,22 @@ napi_value zl_sq_ready(napi_env env, napi_callback_info info) {
     return zl_int(env, static_cast<int32_t>(io_uring_sq_ready(&r->ring)));
 }
 
-// Test introspection: {live, userData, quarantined, bufRings, watched} or -EBADF.
+namespace {
+void set_u32(napi_env env, napi_value o, const char* name, uint32_t x) {
+    napi_value v;
+    napi_create_uint32(env, x, &v);
+    napi_set_named_property(env, o, name, v);
+}
+void set_count(napi_env env, napi_value o, const char* name, uint64_t x) {
+    napi_value v;
+    napi_create_double(env, static_cast<double>(x), &v);  // exact below 2^53
+    napi_set_named_property(env, o, name, v);
+}
+}  // namespace
+
+// Test introspection: {live, userData, quarantined, bufRings, watched,
+// opSlots, cqes, cqeHashLookups, cqeSyscalls, cqeStale, sqeHashLookups,
+// queued, flushedLegacy} or -EBADF.
 napi_value zl_ring_info(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
     ZL_U32(0, h);
@@ -180,5 +200,15 @@ napi_value zl_ring_info(napi_env env, napi_callback_info info) {
     napi_set_named_property(env, o, "bufRings", v);
     napi_get_boolean(env, r->watch != nullptr, &v);
     napi_set_named_property(env, o, "watched", v);
+    const RingCounters& c = r->counters;
+    ZL_ASSERT(c.cqe_hash_lookups <= r->ops.lookups);  // a part of all lookups
+    set_u32(env, o, "opSlots", r->ops.capacity());
+    set_count(env, o, "cqes", c.cqes);
+    set_count(env, o, "cqeHashLookups", c.cqe_hash_lookups);
+    set_count(env, o, "cqeSyscalls", c.cqe_syscalls);
+    set_count(env, o, "cqeStale", c.cqe_stale);
+    set_count(env, o, "sqeHashLookups", r->ops.lookups - c.cqe_hash_lookups);
+    set_count(env, o, "queued", c.queued);
+    set_count(env, o, "flushedLegacy", c.flushed_legacy);
     return o;
 }

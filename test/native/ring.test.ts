@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { E, GETEVENTS, SETUP, addon, fdCount, parseCqes, ts } from './helpers.ts';
+import type { RingInfo } from '../../bridge/native.ts';
 
 const a = addon();
 const fds0 = fdCount();
@@ -66,7 +67,9 @@ test('NOPs: get-sqe, set-data64, submit, peek-batch-cqe, cqe-seen, cq-advance', 
   assert.is(a.cqeSeen(r), -E.EINVAL);
   assert.is(a.peekBatchCqe(r, 64).byteLength, 0);
   assert.is(a.peekBatchCqe(r, 0).byteLength, 0);
-  assert.equal(a.ringInfo(r), { live: 0, userData: 0, quarantined: 0, bufRings: 0, watched: false });
+  const { live, userData, quarantined, bufRings, watched, cqeHashLookups, cqeSyscalls, cqeStale } = a.ringInfo(r) as RingInfo;
+  assert.equal({ live, userData, quarantined, bufRings, watched }, { live: 0, userData: 0, quarantined: 0, bufRings: 0, watched: false });
+  assert.equal({ cqeHashLookups, cqeSyscalls, cqeStale }, { cqeHashLookups: 0, cqeSyscalls: 0, cqeStale: 0 });
   a.destroyRing(r);
 });
 
