@@ -338,6 +338,7 @@ export class ScriptedKernel {
       if (ring !== this.ring) return -E.EBADF;
       this.ring = 0;
       this.bufRing = undefined;
+      this.prepared = []; // a destroyed ring's SQEs go with it
       return 0;
     },
     getRingFlags: (ring) => (ring === this.ring ? BigInt(this.ringFlags) : BigInt(-E.EBADF)),
