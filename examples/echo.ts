@@ -22,11 +22,18 @@ const { values } = parseArgs({
     port: { type: 'string', default: '7000' },
     host: { type: 'string', default: '127.0.0.1' },
     incremental: { type: 'boolean', default: false },
+    // --recv-buffer-size N: bytes per provided receive buffer (default 16384).
+    'recv-buffer-size': { type: 'string' },
     // --reactors N: N worker threads, each with its own ring (src/cluster).
     reactors: { type: 'string' },
     distribution: { type: 'string', default: 'acceptor' },
   },
 });
+
+const reactor = {
+  incremental: values.incremental,
+  ...(values['recv-buffer-size'] !== undefined ? { recvBufferSize: Number(values['recv-buffer-size']) } : {}),
+};
 
 // The handler module every reactor thread imports (.ts under tsx, .js when built).
 const handler = new URL(`./echo-handler${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
@@ -35,12 +42,12 @@ const server = values.reactors !== undefined ? await listenCluster({
   host: values.host,
   reactors: Number(values.reactors),
   distribution: values.distribution as 'acceptor' | 'reuseport',
-  reactor: { incremental: values.incremental },
+  reactor,
   handler,
 }) : await listen({
   port: Number(values.port),
   host: values.host,
-  reactor: { incremental: values.incremental },
+  reactor,
   async onConnection(conn) {
     for await (const bytes of conn) {
       if (!conn.write(bytes)) await conn.flush();

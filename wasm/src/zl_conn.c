@@ -18,10 +18,23 @@ static struct {
     uint32_t open;      /* OPEN + CLOSING */
     uint32_t *detached; /* slots of CLOSING conns whose fd is closed; cap entries */
     uint32_t ndetached;
-    uint32_t *fd_owner; /* by fd */
-    uint32_t *fd_gen;   /* by fd */
+    /* By fd, in pages made at an fd's first claim: a calloc'd flat table of
+     * maxFd entries would be zeroed (touched) at create() by the allocator,
+     * about 1 MiB resident at the default maxFd for fds never seen. */
+    zl_fd_entry **fd_pages;
     uint32_t fd_cap;
 } T = {.free_head = ZL_NIL, .dead_head = ZL_NIL};
+
+enum { ZL_FD_PAGE_SHIFT = 10, ZL_FD_PAGE = 1u << ZL_FD_PAGE_SHIFT };
+
+static uint32_t fd_page_count(uint32_t fd_cap) { return (fd_cap + ZL_FD_PAGE - 1) >> ZL_FD_PAGE_SHIFT; }
+
+/* The entry of `fd` (< fd_cap), or NULL while its page was never needed. */
+static zl_fd_entry *fd_entry(uint32_t fd) {
+    ZL_ASSERT(fd < T.fd_cap);
+    zl_fd_entry *page = T.fd_pages[fd >> ZL_FD_PAGE_SHIFT];
+    return page ? &page[fd & (ZL_FD_PAGE - 1)] : NULL;
+}
 
 int32_t zl_conn_init(uint32_t max_conns, uint32_t fd_cap) {
     ZL_ASSERT(T.c == NULL);
@@ -33,13 +46,12 @@ int32_t zl_conn_init(uint32_t max_conns, uint32_t fd_cap) {
     T.c = malloc((size_t)zl_conn_capacity() * sizeof(zl_conn));
     T.detached = malloc((size_t)zl_conn_capacity() * sizeof(uint32_t));
     T.fd_cap = fd_cap;
-    T.fd_owner = calloc(fd_cap, sizeof(uint32_t));
-    T.fd_gen = calloc(fd_cap, sizeof(uint32_t));
+    T.fd_pages = calloc(fd_page_count(fd_cap), sizeof(zl_fd_entry *));
     T.span = 0;
     T.open = 0;
     T.ndetached = 0;
     T.free_head = T.dead_head = ZL_NIL;
-    if (!T.c || !T.detached || !T.fd_owner || !T.fd_gen) {
+    if (!T.c || !T.detached || !T.fd_pages) {
         zl_conn_fini();
         return -ZL_ENOMEM;
     }
@@ -49,8 +61,10 @@ int32_t zl_conn_init(uint32_t max_conns, uint32_t fd_cap) {
 void zl_conn_fini(void) {
     free(T.c);
     free(T.detached);
-    free(T.fd_owner);
-    free(T.fd_gen);
+    if (T.fd_pages)
+        for (uint32_t i = 0; i < fd_page_count(T.fd_cap); i++)
+            free(T.fd_pages[i]);
+    free(T.fd_pages);
     memset(&T, 0, sizeof T);
     T.free_head = T.dead_head = ZL_NIL;
 }
@@ -61,32 +75,49 @@ bool zl_conn_full(void) {
     return T.open >= T.max;
 }
 
+/* The page holding `fd` (< fd_cap): made on first use and kept until fini, so
+ * all pages together never exceed fd_cap entries. 0 or -ENOMEM. */
+static int32_t fd_page_make(uint32_t fd) {
+    zl_fd_entry **page = &T.fd_pages[fd >> ZL_FD_PAGE_SHIFT];
+    if (*page == NULL)
+        *page = calloc(ZL_FD_PAGE, sizeof(zl_fd_entry));
+    return *page ? 0 : -ZL_ENOMEM;
+}
+
 int32_t zl_fd_claim(int32_t fd, uint32_t owner) {
     ZL_ASSERT(fd >= 0 && owner != ZL_FD_NONE);
     if ((uint32_t)fd >= T.fd_cap)
         return -ZL_EMFILE;
+    if (fd_page_make((uint32_t)fd) < 0)
+        return -ZL_ENOMEM;
+    zl_fd_entry *e = fd_entry((uint32_t)fd);
     /* The kernel never hands out an fd that is still open. */
-    ZL_ASSERT(T.fd_owner[fd] == ZL_FD_NONE);
-    T.fd_owner[fd] = owner;
-    T.fd_gen[fd] = (T.fd_gen[fd] + 1) & ZL_TOKEN_GEN_MASK;
-    return (int32_t)T.fd_gen[fd];
+    ZL_ASSERT(e->owner == ZL_FD_NONE);
+    e->owner = owner;
+    e->gen = (e->gen + 1) & ZL_TOKEN_GEN_MASK;
+    return (int32_t)e->gen;
 }
 
 void zl_fd_release(int32_t fd) {
-    ZL_ASSERT(fd >= 0 && (uint32_t)fd < T.fd_cap && T.fd_owner[fd] != ZL_FD_NONE);
-    T.fd_owner[fd] = ZL_FD_NONE;
+    ZL_ASSERT(fd >= 0 && (uint32_t)fd < T.fd_cap);
+    zl_fd_entry *e = fd_entry((uint32_t)fd);
+    ZL_ASSERT(e != NULL && e->owner != ZL_FD_NONE); /* paired with zl_fd_claim */
+    e->owner = ZL_FD_NONE;
 }
 
 uint32_t zl_fd_owner(int32_t fd) {
     if (fd < 0 || (uint32_t)fd >= T.fd_cap)
         return ZL_FD_NONE;
-    return T.fd_owner[fd];
+    const zl_fd_entry *e = fd_entry((uint32_t)fd);
+    return e ? e->owner : ZL_FD_NONE;
 }
 
 int32_t zl_conn_alloc(int32_t fd) {
     ZL_ASSERT(T.open < T.max); /* paired with zl_conn_full() in the caller */
     if (fd < 0 || (uint32_t)fd >= T.fd_cap)
         return -ZL_EMFILE;
+    if (fd_page_make((uint32_t)fd) < 0)
+        return -ZL_ENOMEM; /* before a slot is taken: nothing to undo */
     uint32_t slot;
     if (T.free_head != ZL_NIL) {
         slot = T.free_head;
@@ -100,7 +131,7 @@ int32_t zl_conn_alloc(int32_t fd) {
         T.c[slot].epoch = 0;
     }
     int32_t gen = zl_fd_claim(fd, slot + 2);
-    ZL_ASSERT(gen >= 0); /* fd < fd_cap was checked above */
+    ZL_ASSERT(gen >= 0); /* fd < fd_cap and its page were checked above */
     zl_conn *c = &T.c[slot];
     uint32_t epoch = c->epoch + 1;
     memset(c, 0, sizeof *c);

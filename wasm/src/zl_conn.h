@@ -104,6 +104,13 @@ zl_conn *zl_conn_at(uint32_t slot); /* any state; slot < span */
 
 /* fd ownership (listener and connections share the generation space). */
 enum { ZL_FD_NONE = 0, ZL_FD_LISTENER = 1 /* else slot + 2 */ };
+/* Per fd number: who owns it and its generation (zl_token.h), which outlives
+ * owners so a late CQE for a reused number is recognised. */
+typedef struct {
+    uint32_t owner;
+    uint32_t gen;
+} zl_fd_entry;
+_Static_assert(sizeof(zl_fd_entry) == 8, "zl_fd_entry is two words");
 /* Makes `owner` the owner of `fd`, bumps and returns its generation; -EMFILE
  * when `fd` is beyond the table. */
 int32_t zl_fd_claim(int32_t fd, uint32_t owner);
