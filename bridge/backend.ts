@@ -79,6 +79,14 @@ export interface Backend {
    */
   watch(ring: number, onReady: () => void): () => void;
   /**
+   * The caller found nothing to do and is about to sleep: consume the pending
+   * wake-up signal so that the next `onReady` means new work. Until then
+   * `onReady` may run on every event-loop turn (native: a level-triggered
+   * eventfd that nothing reads while the reactor is busy). The caller must
+   * reap once more afterwards: a completion may have signalled just before.
+   */
+  quiesce(ring: number): void;
+  /**
    * Lends a caller's ArrayBuffer to the kernel as a slab, without copying
    * (large writes). The buffer must stay untouched until `unpinSlab`.
    * Returns the slab handle.

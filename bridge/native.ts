@@ -52,6 +52,7 @@ export interface NativeAddon extends Host {
   unpinSlab(slab: number): number;
   watch(ring: number, onReady: () => void, threaded: boolean): number;
   unwatch(ring: number, id: number): number;
+  quiesce(ring: number): number;
   ownedFds(): number;
   /** Fds owned by any guest in this process (all threads), or in transit between two. */
   allOwnedFds(): number;
@@ -202,6 +203,9 @@ export function createNativeBackend(): NativeBackend {
       const r = a.slabBuffer(slab);
       if (typeof r === 'number') throw errnoError(r, 'slabBuffer', `slab ${slab}`);
       return r;
+    },
+    quiesce(ring: number): void {
+      a.quiesce(ring);
     },
     watch(ring: number, onReady: () => void): () => void {
       const id = a.watch(ring, onReady, threaded);

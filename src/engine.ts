@@ -1,9 +1,10 @@
 // The engine: one reactor (ring + Wasm core + slabs) driven from Node's event
-// loop. A ring wake-up runs one tick (reap a batch, dispatch it in Wasm), the
-// events resolve the app's promises, the app's writes land in the core during
-// the same turn, and one setImmediate per dirty turn submits them all with a
-// single enter. Nothing here waits: when more CQEs are ready than one batch,
-// the next batch runs in a later turn, so timers and other I/O interleave.
+// loop. A turn is one tick from setImmediate (one enter: submit what is queued,
+// run and reap the completions, dispatch them in Wasm); the events resolve the
+// app's promises, and the app's writes land in the core during the same turn
+// and go out with the next turn's enter. Nothing here waits: when more CQEs
+// are ready than one batch, the next batch runs in a later turn, so timers and
+// other I/O interleave.
 import type { Backend, Reactor, ReactorStats } from '../bridge/backend.ts';
 import { ZerglingError, errnoError } from '../bridge/backend.ts';
 import { loadReactor } from '../bridge/index.ts';
@@ -40,8 +41,10 @@ export interface EngineHooks {
 export interface EngineCounters {
   /** Calls of reactor.tick() from JS. */
   ticks: number;
-  /** Calls of reactor.submit() from JS (at most one per turn). */
+  /** Calls of reactor.submit() from JS (none in a turn: its tick submits). */
   submits: number;
+  /** Times the engine found nothing to do and consumed the wake-up signal before sleeping. */
+  quiesces: number;
   /** Events dispatched. */
   events: number;
 }
@@ -60,7 +63,7 @@ export class Engine implements ConnectionEngine {
   alive = true;
   /** Events of a kind this engine does not know (a newer core): skipped. */
   unknownEvents = 0;
-  readonly counters: EngineCounters = { ticks: 0, submits: 0, events: 0 };
+  readonly counters: EngineCounters = { ticks: 0, submits: 0, events: 0, quiesces: 0 };
 
   readonly #hooks: EngineHooks;
   readonly #listenerFd: number;
@@ -76,7 +79,6 @@ export class Engine implements ConnectionEngine {
   #linearLayout = true;
   readonly #pins: PinTable;
   #dirty = false;
-  #more = false;
   #immediate: NodeJS.Immediate | undefined;
   readonly #unwatch: () => void;
   #allClosed: (() => void) | null = null;
@@ -137,7 +139,6 @@ export class Engine implements ConnectionEngine {
     this.ring = reactor.ring();
     this.#unwatch = backend.watch(this.ring, this.#onReady);
     // Accepts may already be waiting: reap them without waiting for a wake-up.
-    this.#more = true;
     this.#schedule();
   }
 
@@ -180,23 +181,35 @@ export class Engine implements ConnectionEngine {
 
   // ------------------------------------------------------------------ the turn
 
-  // A wake-up ticks at once: its one io_uring_enter submits what is queued and
-  // (DEFER_TASKRUN) runs the deferred completions. What the app writes in
-  // response goes out with one submit at the end of the turn.
+  // One tick per turn, run from setImmediate: its one io_uring_enter submits
+  // what the previous turn queued (the app's writes, re-arms, buffer returns)
+  // and, on a DEFER_TASKRUN ring, runs the deferred completions, which are then
+  // reaped and dispatched. A turn that queued something, or reaped a full
+  // batch, schedules the next turn. A wake-up (onReady) just schedules one: on
+  // native the eventfd is level-triggered and nothing reads it while the
+  // reactor is busy, so a busy reactor costs libuv's poll plus one enter per
+  // turn. Only a tick that reaped nothing lets the reactor sleep: it consumes
+  // the wake-up signal (quiesce) and ticks once more, an enter that runs all
+  // the deferred work left (the core asks for a full batch with a zero
+  // timeout after an empty tick), so no completion is left waiting unsignalled.
   readonly #onReady = (): void => {
-    if (this.alive) this.#tick();
+    if (this.alive) this.#schedule();
   };
 
   readonly #turnEnd = (): void => {
     this.#immediate = undefined;
     if (!this.alive) return;
-    if (this.#more) {
-      this.#tick(); // submits what the turn queued, then reaps the next batch
-    } else if (this.#dirty) {
-      this.#dirty = false;
-      this.counters.submits++;
-      this.reactor.submit();
+    this.#tick();
+    if (!this.alive || this.#immediate !== undefined) return; // the app's writes scheduled the next turn
+    let p = this.reactor.pending();
+    if ((p & 7) === 0) {
+      this.counters.quiesces++;
+      this.backend.quiesce(this.ring);
+      this.#tick();
+      if (!this.alive || this.#immediate !== undefined) return;
+      p = this.reactor.pending();
     }
+    if ((p & 3) !== 0) this.#schedule();
   };
 
   #schedule(): void {
@@ -215,13 +228,11 @@ export class Engine implements ConnectionEngine {
    * submit, so they are delivered now rather than at the next wake-up.
    */
   requestTick(): void {
-    this.#more = true;
     this.#schedule();
   }
 
   #tick(): void {
     this.#dirty = false; // tick() submits whatever is queued
-    this.#more = false;
     this.counters.ticks++;
     const ev = this.reactor.tick();
     if (ev.length > 0) {
@@ -232,15 +243,6 @@ export class Engine implements ConnectionEngine {
       const b = [...this.#blocked];
       this.#blocked.clear();
       for (const c of b) c.retryWrites();
-    }
-    // The core queues follow-ups during dispatch (re-arms, buffer returns):
-    // they go out with this turn's submit, with the app's writes.
-    this.markDirty();
-    // More completions than one batch (or a CQ-overflow backlog): continue
-    // next turn, after timers and other I/O.
-    if (this.alive && ((this.reactor.pending() & 1) !== 0 || this.backend.cqReady(this.ring) > 0)) {
-      this.#more = true;
-      this.#schedule();
     }
   }
 

@@ -90,6 +90,8 @@ export function createSimBackend(opts: SimOptions): SimBackend {
       if (s === undefined) throw errnoError(-EBADF, 'slabBuffer', `unknown slab ${slab}`);
       return s.buffer;
     },
+    // The simulated eventfd wakes its watchers once per signal: nothing to consume.
+    quiesce(): void {},
     watch(ring: number, onReady: () => void): () => void {
       const r = kernel.ring(ring);
       if (r === undefined) throw errnoError(-EBADF, 'watch', `unknown ring ${ring}`);

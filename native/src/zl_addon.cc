@@ -73,6 +73,7 @@ const Export kExports[] = {
     {"unpinSlab", zl_unpin_slab},
     {"watch", zl_watch},
     {"unwatch", zl_unwatch},
+    {"quiesce", zl_quiesce},
     {"ownedFds", zl_owned_fds},
     {"allOwnedFds", zl_all_owned_fds},
     {"ringInfo", zl_ring_info},

@@ -1,8 +1,14 @@
-// zl_wake.cc — watch(ring, cb, threaded) / unwatch(ring, id). The callback
-// runs whenever the ring's eventfd fires (the eventfd is drained first, one read).
-//   Node:      uv_poll on the eventfd in the env's own libuv loop.
-//   threaded:  a waiter thread polls the eventfd and wakes JS through a
-//              thread-safe function (Bun has no uv_poll, Deno stalls on it).
+// zl_wake.cc — watch(ring, cb, threaded) / unwatch(ring, id) / quiesce(ring).
+//   Node:      uv_poll on the eventfd in the env's own libuv loop, level-
+//              triggered: the callback runs on every loop iteration while the
+//              eventfd has a count. Nothing reads it until the engine is about
+//              to sleep and calls quiesce(): a busy reactor pays libuv's poll
+//              and its own enter per turn, no read per wake-up (the kernel
+//              signals the eventfd for its own CQE postings too, so a read per
+//              wake-up mostly consumed the reactor's own signal).
+//   threaded:  a waiter thread polls the eventfd, drains it and wakes JS
+//              through a thread-safe function (Bun has no uv_poll, Deno stalls
+//              on it); quiesce() has nothing left to read there.
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -58,7 +64,7 @@ void free_js(Watch* w) {
 
 void on_poll(uv_poll_t* h, int status, int) {
     Watch* w = static_cast<Watch*>(h->data);
-    drain(w->evfd);
+    if (status < 0) drain(w->evfd);  // never spin on a poll error
     if (status < 0 || w->dead) return;
     napi_env env = w->env;
     napi_handle_scope scope;
@@ -215,6 +221,20 @@ napi_value zl_watch(napi_env env, napi_callback_info info) {
     if (r == nullptr) return zl_err(env, EBADF);
     if (r->watch != nullptr) return zl_err(env, EBUSY);
     return zl_int(env, start(env, E, r, argv[1], threaded));
+}
+
+// quiesce(ring): the caller found nothing to do and is about to sleep: read
+// the eventfd's count (one read) so that the next wake-up is a new signal.
+// The caller must then reap once more (a completion may have signalled just
+// before the read). 1 when there was a count, 0 when not, -EBADF.
+napi_value zl_quiesce(napi_env env, napi_callback_info info) {
+    ZL_ARGS(1);
+    ZL_U32(0, h);
+    Ring* r = zl_ring(G, h);
+    if (r == nullptr || r->evfd < 0) return zl_err(env, EBADF);
+    if (r->watch != nullptr && r->watch->threaded) return zl_int(env, 0);  // the waiter drains
+    uint64_t v;
+    return zl_int(env, read(r->evfd, &v, sizeof v) == static_cast<ssize_t>(sizeof v) ? 1 : 0);
 }
 
 // unwatch(ring, id): 0, or -EBADF when that watch is already gone.

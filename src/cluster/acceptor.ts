@@ -73,9 +73,25 @@ export class Acceptor {
     this.#tick(); // arms the accept; picks up what the backlog already holds
   }
 
+  // The engine's turn, without the app: a wake-up ticks; a tick that found
+  // nothing consumes the (level-triggered) wake-up signal and ticks once more,
+  // which runs all deferred completions, before the acceptor sleeps.
   readonly #tick = (): void => {
     this.#immediate = undefined;
     if (!this.#alive) return;
+    this.#turn();
+    if (!this.#alive) return;
+    let p = this.#reactor.pending();
+    if ((p & 7) === 0) {
+      this.#backend.quiesce(this.#ring);
+      this.#turn();
+      if (!this.#alive) return;
+      p = this.#reactor.pending();
+    }
+    if ((p & 3) !== 0) this.#immediate ??= setImmediate(this.#tick);
+  };
+
+  #turn(): void {
     const ev = this.#reactor.tick();
     for (let i = 0; i < ev.length; i += 4) {
       const kind = ev[i]! & 0xff;
@@ -101,8 +117,7 @@ export class Acceptor {
       this.#stopped = undefined;
       done();
     }
-    if (this.#backend.cqReady(this.#ring) > 0) this.#immediate ??= setImmediate(this.#tick);
-  };
+  }
 
   /** Cancels the accept; resolves once the listener is closed (or after `ms`). */
   stop(ms = 2000): Promise<void> {

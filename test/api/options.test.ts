@@ -18,6 +18,7 @@ function recordingBackend(): { backend: Backend; calls: string[] } {
     ...hostCalls(host),
     slabBuffer: () => { calls.push('slabBuffer'); return new ArrayBuffer(0); },
     watch: () => { calls.push('watch'); return () => {}; },
+    quiesce: () => {},
     pinSlab: () => { calls.push('pinSlab'); return -1; },
     unpinSlab: () => { calls.push('unpinSlab'); },
     ownedFds: () => 0,

@@ -599,6 +599,7 @@ export class ScriptedKernel {
       return s;
     },
     watch: () => () => {},
+    quiesce: () => {},
     pinSlab: (buffer) => {
       const h = this.nextSlab++;
       this.slabs.set(h, buffer);

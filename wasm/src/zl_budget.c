@@ -19,6 +19,8 @@ static struct {
     uint32_t *starved; /* FIFO ring of starved slots, each at most once */
     uint32_t shead, sn;
 } G;
+/* Free buffers (kernel + returning) last seen by zl_budget_poll. */
+static uint32_t last_free;
 
 int32_t zl_budget_init(uint32_t slots, uint32_t entries, uint32_t per_conn, uint32_t reserve) {
     ZL_ASSERT(G.resume == NULL && G.starved == NULL);
@@ -37,6 +39,7 @@ int32_t zl_budget_init(uint32_t slots, uint32_t entries, uint32_t per_conn, uint
      * edge does not rescan the table every tick. */
     G.hysteresis = reserve / 2 + 1;
     G.pressure = false;
+    last_free = 0;
     G.paused = 0;
     G.armed_paused = 0;
     G.armed_multishot = 0;
@@ -84,8 +87,12 @@ void zl_budget_recv_ended(zl_conn *c) {
 uint32_t zl_budget_publish_limit(uint32_t entries) {
     /* The reserve enters the kernel only when no recv that could take it in
      * a burst is armed: no paused holder's, and no multishot (pressure
-     * cancels them all and re-arms them one-shot). */
-    if (G.reserve == 0 || (G.pressure && G.armed_paused == 0 && G.armed_multishot == 0))
+     * cancels them all and re-arms them one-shot); and only while it is
+     * needed: once more than reserve + hysteresis is free again, returned
+     * buffers stay out of the kernel until the reserve is back among them
+     * (see zl_budget_poll: pressure ends only then). */
+    if (G.reserve == 0 ||
+        (G.pressure && G.armed_paused == 0 && G.armed_multishot == 0 && last_free <= G.reserve + G.hysteresis))
         return entries;
     return entries - G.reserve;
 }
@@ -234,7 +241,15 @@ void zl_budget_poll(uint32_t free_bufs, uint32_t kernel_bufs) {
     } else {
         G.waiting_polls = 0;
     }
-    if (G.pressure && free_bufs > G.reserve + G.hysteresis) {
+    last_free = free_bufs;
+    /* Pressure ends (multishot recvs and resumed holders come back) only once
+     * the reserve is out of the kernel again: at least `reserve` buffers
+     * RETURNING (free_bufs - kernel_bufs), i.e. the kernel and the holders
+     * have no more than entries - reserve. Ending it while the kernel still
+     * holds published reserve buffers let the resumed multishot recvs take
+     * them in one burst: under 64 non-reading writers every buffer ended up
+     * pinned by sends to peers that never read, and newcomers never got one. */
+    if (G.pressure && free_bufs > G.reserve + G.hysteresis && free_bufs - kernel_bufs >= G.reserve) {
         G.pressure = false;
         uint32_t span = zl_conn_span();
         for (uint32_t s = 0; s < span && G.paused > 0; s++) {
@@ -272,6 +287,13 @@ void zl_budget_poll(uint32_t free_bufs, uint32_t kernel_bufs) {
             quota--;
         }
     }
+}
+
+bool zl_budget_waiting(uint32_t kernel_bufs) {
+    /* Starved recvs with no buffer in the kernel wait for a buffer to come
+     * back, which is itself a turn (a send CQE wakes the ring, a release
+     * marks the engine dirty): no reason to poll for it. */
+    return (G.pressure && (G.armed_paused > 0 || G.armed_multishot > 0)) || (G.sn > 0 && kernel_bufs > 0);
 }
 
 uint32_t zl_budget_paused(void) { return G.paused; }

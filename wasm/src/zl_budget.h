@@ -16,7 +16,10 @@
  *   - the reserve is kept out of the kernel's ring (RETURNING, unpublished)
  *     except under pressure while no paused connection still has its recv
  *     armed: a multishot recv takes buffers in bursts before its cancel lands,
- *     so a holder must never be able to reach the reserve;
+ *     so a holder must never be able to reach the reserve; for the same
+ *     reason pressure ends only once the reserve is back out of the kernel
+ *     (at least `reserve` buffers RETURNING), and returned buffers are not
+ *     published beyond entries - reserve once enough is free again;
  *   - connections whose recv ended with -ENOBUFS (STARVED) are re-armed in
  *     FIFO order, no more at once than the kernel has buffers.
  * Paused/starved bookkeeping is per slot with lists sized at create(). */
@@ -54,6 +57,10 @@ uint32_t zl_budget_publish_limit(uint32_t entries);
 
 /* Under pressure recvs are armed one-shot: at most one buffer each. */
 bool zl_budget_pressure(void);
+/* The budget waits on polls: the reserve waits for cancels to land (re-asked
+ * every so many polls), or starved recvs can be re-armed from the kernel's
+ * `kernel_bufs` buffers. Either needs more flushes, not a wake-up. */
+bool zl_budget_waiting(uint32_t kernel_bufs);
 uint32_t zl_budget_paused(void);
 uint32_t zl_budget_per_conn(void);
 uint32_t zl_budget_reserve(void);

@@ -108,6 +108,11 @@ static uint32_t prepare(zl_conn *c) {
 }
 
 int32_t zl_flush(void) {
+    zl_flush_prepare();
+    return zl_sq_submit();
+}
+
+void zl_flush_prepare(void) {
     zl_buf_flush();
     /* Budgets decide what may re-arm before anything is queued. */
     zl_budget_poll(zl_buf_free_count(), zl_buf_count(ZL_BUF_KERNEL));
@@ -119,9 +124,11 @@ int32_t zl_flush(void) {
     /* A send that failed to queue closes and retires its conn, which returns
      * buffers: publish them now rather than a tick later. */
     zl_buf_flush();
-    return zl_sq_submit();
 }
 
 bool zl_flush_pending(void) {
-    return zl_work_count() > 0 || zl_sq_pending() > 0 || zl_buf_publishable() > 0;
+    /* The listener's re-arm counts: a multishot accept that ended must not
+     * wait for an unrelated wake-up. So do budget polls that something waits on. */
+    return zl_work_count() > 0 || zl_sq_pending() > 0 || zl_buf_publishable() > 0 ||
+           zl_listener_want() != ZL_LISTENER_IDLE || zl_budget_waiting(zl_buf_count(ZL_BUF_KERNEL));
 }

@@ -10,7 +10,11 @@
 
 /* The submit result (SQEs submitted, or -errno). */
 int32_t zl_flush(void);
-/* Work or buffer returns are queued: a flush has something to do. */
+/* zl_flush without the submit: the SQEs stay pending for the caller's own
+ * enter (a tick submits them with its GETEVENTS). */
+void zl_flush_prepare(void);
+/* Work, buffer returns, a listener re-arm or a budget poll is waiting: a
+ * flush has something to do. */
 bool zl_flush_pending(void);
 
 #endif

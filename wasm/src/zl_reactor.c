@@ -32,6 +32,8 @@ static zl_reactor_state X;
 /* The last tick's CQE budget ran out: more may wait. Outlives destroy(), as
  * it always has: a stale bit only costs the engine one empty tick. */
 static bool more_cqes;
+/* CQEs the last tick reaped (0: the next tick's enter drains all task work). */
+static uint32_t reaped_last;
 
 /* Ring flags in the order they are given up when the kernel refuses them. */
 static int32_t create_ring(uint32_t entries, uint32_t flags, int32_t cpu, uint32_t idle_ms) {
@@ -129,7 +131,7 @@ uint64_t zl_reactor_ticks(void) { return X.ticks; }
 
 uint32_t zl_reactor_pending(void) {
     ZL_ASSERT(X.created);
-    return (more_cqes ? 1u : 0u) | (zl_flush_pending() ? 2u : 0u);
+    return (more_cqes ? 1u : 0u) | (zl_flush_pending() ? 2u : 0u) | (reaped_last > 0 ? 4u : 0u);
 }
 
 zl_list *zl_reactor_tick(void) {
@@ -138,12 +140,23 @@ zl_list *zl_reactor_tick(void) {
     /* Slots whose `closed` went out with the previous tick are free now. */
     zl_conn_reap();
     zl_listener_poll(X.ticks, zl_close_counters_view()->closed);
-    /* Submit and GETEVENTS stay two enters: merged into one (to-submit with
-     * GETEVENTS) a reactor under 64 non-reading writers stopped serving in
-     * about one run in five on this kernel (test/hostile); cause not found. */
-    zl_flush();
-    if (X.defer_taskrun)
-        zl_enter(X.ring, 0, 0, ZL_ENTER_GETEVENTS, NULL); /* runs the deferred task work */
+    if (X.defer_taskrun) {
+        /* One enter per tick: it submits what is queued and runs the deferred
+         * completions. A GETEVENTS with min-complete 0 runs at most 20 task-work
+         * items (the kernel's IO_LOCAL_TW_DEFAULT_MAX) and leaves the rest with
+         * no new eventfd signal, so a reactor that goes quiet could sleep on
+         * them. After a tick that reaped nothing (the engine is about to sleep)
+         * the enter asks for a full batch with a zero timeout instead: the
+         * kernel then runs task work until none is left or a batch is posted. */
+        static const struct __kernel_timespec zero = {0, 0};
+        zl_flush_prepare();
+        if (reaped_last == 0)
+            zl_sq_submit_getevents(X.cqe_batch, &zero);
+        else
+            zl_sq_submit_getevents(0, NULL);
+    } else {
+        zl_flush();
+    }
     uint32_t total = 0;
     while (total < X.cqe_batch) {
         uint32_t want = X.cqe_batch - total;
@@ -177,6 +190,7 @@ zl_list *zl_reactor_tick(void) {
             free(probe);
     }
     more_cqes = total == X.cqe_batch;
+    reaped_last = total;
     zl_listener_idle(total == 0);
     return zl_ev_take();
 }

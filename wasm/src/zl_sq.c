@@ -82,4 +82,18 @@ int32_t zl_sq_submit(void) {
     return r;
 }
 
+int32_t zl_sq_submit_getevents(uint32_t min_complete, const struct __kernel_timespec *ts) {
+    uint32_t n = Q.pending;
+    int32_t r = zl_enter(Q.ring, n, min_complete, ZL_ENTER_GETEVENTS, ts);
+    if (r > 0)
+        Q.pending = (uint32_t)r >= n ? 0 : n - (uint32_t)r;
+    ZL_ASSERT(Q.pending <= n);
+    /* The kernel skips the GETEVENTS part when it submitted fewer than asked
+     * (an SQE that fails to init stops the submission, or -EBUSY): the
+     * deferred completions must still run, or a quiet reactor sleeps on them. */
+    if (n > 0 && r != (int32_t)n)
+        zl_enter(Q.ring, 0, min_complete, ZL_ENTER_GETEVENTS, ts);
+    return r;
+}
+
 uint32_t zl_sq_pending(void) { return Q.pending; }

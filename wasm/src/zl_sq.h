@@ -29,6 +29,10 @@ bool zl_sq_later(int32_t err);
 
 /* Submits pending SQEs (one enter). Returns how many, or -errno. */
 int32_t zl_sq_submit(void);
+/* Submits pending SQEs and runs the deferred completions in the same enter
+ * (GETEVENTS, waiting for `min_complete` at most until `ts`). Returns how many
+ * were submitted, or -errno (-ETIME: nothing to submit, fewer completions). */
+int32_t zl_sq_submit_getevents(uint32_t min_complete, const struct __kernel_timespec *ts);
 /* SQEs queued and not yet submitted. */
 uint32_t zl_sq_pending(void);
 
