@@ -7,19 +7,12 @@
 // Strict where leniency is how requests get smuggled: CRLF only (a bare CR
 // or LF is refused), no whitespace before a field's colon, no obs-fold, one
 // Content-Length of plain digits, Transfer-Encoding exactly "chunked" and
-// never with Content-Length, exactly one Host in HTTP/1.1.
-import { CR, COLON, COMMA, HTAB, LF, SP, TARGET, TCHAR, eqLower } from './chars.ts';
+// never with Content-Length, exactly one Host in HTTP/1.1. What each field
+// means (those rules) lives in head-facts.ts; this file finds the fields.
+import { CR, COLON, HTAB, LF, SP, TARGET, TCHAR, eqLower } from './chars.ts';
+import { HeadFacts, type HeadLimits } from './head-facts.ts';
 
-export interface HeadLimits {
-  /** Request line + header fields + the empty line, bytes. */
-  maxHeaderSize: number;
-  /** Header field lines. */
-  maxHeaders: number;
-  /** Request-target bytes. */
-  maxUrlSize: number;
-  /** Declared or received body bytes. */
-  maxBodySize: number;
-}
+export type { HeadLimits } from './head-facts.ts';
 
 // States. Numbers, not strings: the switch compiles to a jump table.
 const S_LEADING = 0; // optional empty lines before the request line (RFC 9112 §2.2)
@@ -39,38 +32,11 @@ const S_ERROR = 13;
 
 /** At most this many empty lines are skipped before a request line. */
 const MAX_LEADING_LINES = 4;
-/** Content-Length digits beyond which the value cannot fit a safe integer. */
-const MAX_LENGTH_DIGITS = 15;
 
 /** Interned method strings: reading `method` of a common request allocates nothing. */
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE'];
 
-export class HeadParser {
-  readonly limits: HeadLimits;
-  // ---- results (valid once `done`)
-  done = false;
-  /** HTTP status to refuse the request with (400, 413, 414, 417, 431, 501, 505), or 0. */
-  error = 0;
-  /** Which rule refused it (for logs and tests). */
-  reason = '';
-  methodStart = 0;
-  methodEnd = 0;
-  targetStart = 0;
-  targetEnd = 0;
-  /** 0 for HTTP/1.0, 1 for HTTP/1.1 (and 1.x, treated as 1.1: RFC 9110 §2.5). */
-  minor = 1;
-  /** Header fields: [nameStart, nameEnd, valueStart, valueEnd] per field (value without surrounding OWS). */
-  readonly fields: Int32Array;
-  fieldCount = 0;
-  /** Declared Content-Length, or -1. */
-  contentLength = -1;
-  chunked = false;
-  /** The connection may carry another request after this one. */
-  keepAlive = true;
-  expectContinue = false;
-  /** The position of the request line's first byte. */
-  headStart = 0;
-
+export class HeadParser extends HeadFacts {
   // ---- state
   #state = S_LEADING;
   #leading = 0;
@@ -78,38 +44,15 @@ export class HeadParser {
   #lastNonWs = 0;
   #nameStart = 0;
   #nameEnd = 0;
-  #hosts = 0;
-  #close = false;
-  #keepAliveToken = false;
-  #te = 0; // Transfer-Encoding field lines seen
-  #teChunked = 0;
-  #teLastChunked = false;
-  #teOther = false;
 
   constructor(limits: HeadLimits) {
-    this.limits = limits;
-    this.fields = new Int32Array(limits.maxHeaders * 4);
+    super(limits);
   }
 
   reset(): void {
-    this.done = false;
-    this.error = 0;
-    this.reason = '';
-    this.minor = 1;
-    this.fieldCount = 0;
-    this.contentLength = -1;
-    this.chunked = false;
-    this.keepAlive = true;
-    this.expectContinue = false;
+    this.resetFacts();
     this.#state = S_LEADING;
     this.#leading = 0;
-    this.#hosts = 0;
-    this.#close = false;
-    this.#keepAliveToken = false;
-    this.#te = 0;
-    this.#teChunked = 0;
-    this.#teLastChunked = false;
-    this.#teOther = false;
   }
 
   /** True before the first byte of a request line (only empty lines so far, if any). */
@@ -152,11 +95,9 @@ export class HeadParser {
     return out;
   }
 
-  #fail(status: number, reason: string): number {
-    this.error = status;
-    this.reason = reason;
+  protected override fail(status: number, reason: string): number {
     this.#state = S_ERROR;
-    return -1;
+    return super.fail(status, reason);
   }
 
   /**
@@ -176,22 +117,22 @@ export class HeadParser {
         case S_LEADING: {
           const c = buf[p]!;
           if (c === CR) { st = S_LEADING_LF; p++; break; }
-          if (c === LF) return this.#fail(400, 'bare LF');
+          if (c === LF) return this.fail(400, 'bare LF');
           this.headStart = p;
           this.methodStart = p;
           st = S_METHOD;
           break;
         }
         case S_LEADING_LF:
-          if (buf[p] !== LF) return this.#fail(400, 'CR without LF');
-          if (++this.#leading > MAX_LEADING_LINES) return this.#fail(400, 'too many empty lines before the request line');
+          if (buf[p] !== LF) return this.fail(400, 'CR without LF');
+          if (++this.#leading > MAX_LEADING_LINES) return this.fail(400, 'too many empty lines before the request line');
           st = S_LEADING;
           p++;
           break;
         case S_METHOD: {
           while (p < end && TCHAR[buf[p]!] === 1) p++;
           if (p === end) break;
-          if (buf[p] !== SP || p === this.methodStart) return this.#fail(400, 'bad method');
+          if (buf[p] !== SP || p === this.methodStart) return this.fail(400, 'bad method');
           this.methodEnd = p;
           p++;
           this.targetStart = p;
@@ -200,14 +141,14 @@ export class HeadParser {
         }
         case S_TARGET: {
           while (p < end && TARGET[buf[p]!] === 1) p++;
-          if (p - this.targetStart > lim.maxUrlSize) return this.#fail(414, 'request-target too long');
+          if (p - this.targetStart > lim.maxUrlSize) return this.fail(414, 'request-target too long');
           if (p === end) break;
-          if (buf[p] !== SP || p === this.targetStart) return this.#fail(400, 'bad request-target');
+          if (buf[p] !== SP || p === this.targetStart) return this.fail(400, 'bad request-target');
           this.targetEnd = p;
           const t0 = buf[this.targetStart]!;
           // origin-form, absolute-form, or '*' (asterisk-form, OPTIONS only); authority-form is CONNECT's, unsupported.
           if (t0 !== 0x2f && !(t0 === 0x2a && p - this.targetStart === 1) && !isAbsoluteForm(buf, this.targetStart, p)) {
-            return this.#fail(400, 'request-target is neither origin-form nor absolute-form');
+            return this.fail(400, 'request-target is neither origin-form nor absolute-form');
           }
           p++;
           tok = p;
@@ -217,30 +158,30 @@ export class HeadParser {
         case S_VERSION: {
           while (p < end && buf[p] !== CR && p - tok < 9) p++;
           if (p === end) break;
-          if (buf[p] !== CR) return this.#fail(400, 'bad HTTP-version');
+          if (buf[p] !== CR) return this.fail(400, 'bad HTTP-version');
           const v = tok;
           if (p - v !== 8 || buf[v] !== 0x48 || buf[v + 1] !== 0x54 || buf[v + 2] !== 0x54 || buf[v + 3] !== 0x50 ||
             buf[v + 4] !== 0x2f || buf[v + 6] !== 0x2e) {
-            return this.#fail(400, 'bad HTTP-version');
+            return this.fail(400, 'bad HTTP-version');
           }
           const major = buf[v + 5]! - 0x30, minor = buf[v + 7]! - 0x30;
-          if (major < 0 || major > 9 || minor < 0 || minor > 9) return this.#fail(400, 'bad HTTP-version');
-          if (major !== 1) return this.#fail(505, `HTTP/${major}.${minor} is not supported`);
+          if (major < 0 || major > 9 || minor < 0 || minor > 9) return this.fail(400, 'bad HTTP-version');
+          if (major !== 1) return this.fail(505, `HTTP/${major}.${minor} is not supported`);
           this.minor = minor === 0 ? 0 : 1;
           st = S_LINE_LF;
           p++;
           break;
         }
         case S_LINE_LF:
-          if (buf[p] !== LF) return this.#fail(400, 'CR without LF');
+          if (buf[p] !== LF) return this.fail(400, 'CR without LF');
           p++;
           st = S_FIELD_START;
           break;
         case S_FIELD_START: {
           const c = buf[p]!;
           if (c === CR) { st = S_END_LF; p++; break; }
-          if (c === SP || c === HTAB) return this.#fail(400, 'obs-fold or whitespace before a field name');
-          if (this.fieldCount === lim.maxHeaders) return this.#fail(431, 'too many header fields');
+          if (c === SP || c === HTAB) return this.fail(400, 'obs-fold or whitespace before a field name');
+          if (this.fieldCount === lim.maxHeaders) return this.fail(431, 'too many header fields');
           nameStart = p;
           // The whole line in this buffer (the common case): one pass, no state
           // changes. Anything else (a line cut by the buffer's end, an error)
@@ -260,13 +201,13 @@ export class HeadParser {
             }
             if (ch === CR && q + 1 < end && buf[q + 1] === LF) {
               p = q + 2;
-              if (p - this.headStart > lim.maxHeaderSize) return this.#fail(431, 'header section too large');
+              if (p - this.headStart > lim.maxHeaderSize) return this.fail(431, 'header section too large');
               const i = this.fieldCount++ * 4, f = this.fields;
               f[i] = nameStart;
               f[i + 1] = ne;
               f[i + 2] = vs;
               f[i + 3] = last;
-              if (!this.#field(buf, nameStart, ne, vs, last)) return -1;
+              if (!this.field(buf, nameStart, ne, vs, last)) return -1;
               break;
             }
           }
@@ -277,7 +218,7 @@ export class HeadParser {
           while (p < end && TCHAR[buf[p]!] === 1) p++;
           if (p === end) break;
           if (buf[p] !== COLON || p === nameStart) {
-            return this.#fail(400, buf[p] === SP || buf[p] === HTAB ? 'whitespace before a field colon' : 'bad field name');
+            return this.fail(400, buf[p] === SP || buf[p] === HTAB ? 'whitespace before a field colon' : 'bad field name');
           }
           nameEnd = p;
           p++;
@@ -304,29 +245,29 @@ export class HeadParser {
           }
           lastNonWs = last;
           if (p === end) break;
-          if (c !== CR) return this.#fail(400, c === LF ? 'bare LF' : 'control character in a field value');
+          if (c !== CR) return this.fail(400, c === LF ? 'bare LF' : 'control character in a field value');
           p++;
           st = S_VALUE_LF;
           break;
         }
         case S_VALUE_LF: {
-          if (buf[p] !== LF) return this.#fail(400, 'CR without LF');
+          if (buf[p] !== LF) return this.fail(400, 'CR without LF');
           p++;
-          if (p - this.headStart > lim.maxHeaderSize) return this.#fail(431, 'header section too large');
+          if (p - this.headStart > lim.maxHeaderSize) return this.fail(431, 'header section too large');
           const i = this.fieldCount++ * 4, f = this.fields;
           f[i] = nameStart;
           f[i + 1] = nameEnd;
           f[i + 2] = tok;
           f[i + 3] = lastNonWs;
-          if (!this.#field(buf, nameStart, nameEnd, tok, lastNonWs)) return -1;
+          if (!this.field(buf, nameStart, nameEnd, tok, lastNonWs)) return -1;
           st = S_FIELD_START;
           break;
         }
         case S_END_LF:
-          if (buf[p] !== LF) return this.#fail(400, 'CR without LF');
+          if (buf[p] !== LF) return this.fail(400, 'CR without LF');
           p++;
-          if (p - this.headStart > lim.maxHeaderSize) return this.#fail(431, 'header section too large');
-          if (!this.#finish()) return -1;
+          if (p - this.headStart > lim.maxHeaderSize) return this.fail(431, 'header section too large');
+          if (!this.finish()) return -1;
           this.#state = S_DONE;
           this.done = true;
           return p;
@@ -341,102 +282,10 @@ export class HeadParser {
     this.#lastNonWs = lastNonWs;
     this.#nameStart = nameStart;
     this.#nameEnd = nameEnd;
-    if (st === S_TARGET && p - this.targetStart > lim.maxUrlSize) return this.#fail(414, 'request-target too long');
+    if (st === S_TARGET && p - this.targetStart > lim.maxUrlSize) return this.fail(414, 'request-target too long');
     return p;
   }
 
-  /** The framing and connection facts of one field line. False: refused. */
-  #field(buf: Uint8Array, ns: number, ne: number, vs: number, ve: number): boolean {
-    switch (ne - ns) {
-      case 4:
-        if (eqLower(buf, ns, ne, 'host') && ++this.#hosts > 1) { this.#fail(400, 'more than one Host'); return false; }
-        return true;
-      case 6:
-        if (!eqLower(buf, ns, ne, 'expect')) return true;
-        if (!eqLower(buf, vs, ve, '100-continue')) { this.#fail(417, 'unsupported expectation'); return false; }
-        this.expectContinue = true;
-        return true;
-      case 10:
-        if (eqLower(buf, ns, ne, 'connection')) this.#connection(buf, vs, ve);
-        return true;
-      case 14: {
-        if (!eqLower(buf, ns, ne, 'content-length')) return true;
-        if (this.contentLength >= 0) { this.#fail(400, 'more than one Content-Length'); return false; }
-        if (vs === ve) { this.#fail(400, 'empty Content-Length'); return false; }
-        let n = 0;
-        for (let i = vs; i < ve; i++) {
-          const d = buf[i]! - 0x30;
-          if (d < 0 || d > 9) { this.#fail(400, 'Content-Length is not a number'); return false; }
-          n = n * 10 + d;
-        }
-        if (ve - vs > MAX_LENGTH_DIGITS || n > this.limits.maxBodySize) { this.#fail(413, 'body too large'); return false; }
-        this.contentLength = n;
-        return true;
-      }
-      case 17:
-        if (eqLower(buf, ns, ne, 'transfer-encoding')) return this.#transferEncoding(buf, vs, ve);
-        return true;
-      default:
-        return true;
-    }
-  }
-
-  #connection(buf: Uint8Array, vs: number, ve: number): void {
-    let i = vs;
-    while (i < ve) {
-      while (i < ve && (buf[i] === SP || buf[i] === HTAB || buf[i] === COMMA)) i++;
-      const s = i;
-      while (i < ve && buf[i] !== COMMA && buf[i] !== SP && buf[i] !== HTAB) i++;
-      if (eqLower(buf, s, i, 'close')) this.#close = true;
-      else if (eqLower(buf, s, i, 'keep-alive')) this.#keepAliveToken = true;
-    }
-  }
-
-  /** A list of codings (RFC 9112 §6.1): each element a token, possibly with parameters. */
-  #transferEncoding(buf: Uint8Array, vs: number, ve: number): boolean {
-    this.#te++;
-    let i = vs;
-    let elements = 0;
-    while (i <= ve) {
-      while (i < ve && (buf[i] === SP || buf[i] === HTAB)) i++;
-      const s = i;
-      while (i < ve && TCHAR[buf[i]!] === 1) i++;
-      const e = i;
-      while (i < ve && (buf[i] === SP || buf[i] === HTAB)) i++;
-      if (i < ve && buf[i] !== COMMA) {
-        // a parameter (";q=...") or garbage: neither is a coding we honour, and
-        // leniency here is what smuggling vectors count on
-        this.#fail(400, 'malformed Transfer-Encoding');
-        return false;
-      }
-      if (s === e) {
-        if (i < ve) { i++; continue; } // an empty list element (",,") is allowed and ignored
-        break;
-      }
-      elements++;
-      if (eqLower(buf, s, e, 'chunked')) { this.#teChunked++; this.#teLastChunked = true; } else { this.#teOther = true; this.#teLastChunked = false; }
-      i++;
-    }
-    if (elements === 0) { this.#fail(400, 'empty Transfer-Encoding'); return false; }
-    return true;
-  }
-
-  /** The whole head is in: decide framing and persistence. False: refused. */
-  #finish(): boolean {
-    if (this.minor === 1 && this.#hosts === 0) { this.#fail(400, 'missing Host'); return false; }
-    if (this.#te > 0) {
-      if (this.minor === 0) { this.#fail(400, 'Transfer-Encoding in an HTTP/1.0 request'); return false; }
-      if (this.contentLength >= 0) { this.#fail(400, 'both Content-Length and Transfer-Encoding'); return false; }
-      if (this.#teChunked !== 1 || !this.#teLastChunked) {
-        this.#fail(400, 'Transfer-Encoding must end with one chunked');
-        return false;
-      }
-      if (this.#teOther) { this.#fail(501, 'transfer codings other than chunked are not implemented'); return false; }
-      this.chunked = true;
-    }
-    this.keepAlive = !this.#close && (this.minor === 1 || this.#keepAliveToken);
-    return true;
-  }
 }
 
 /** scheme "://" with an http(s) scheme, case-insensitive. */
