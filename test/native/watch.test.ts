@@ -64,6 +64,7 @@ async function fires(threaded: boolean, flags: number): Promise<void> {
     a.cqAdvance(ring, cqes.length);
     seen.push(...cqes.map((c) => c.userData));
     for (const c of cqes) if (c.userData === 42n) acceptedFd = c.res;
+    a.quiesce(ring); // done with this wake-up: the next callback is a new signal
   }, threaded);
   assert.ok(id > 0);
   assert.is(a.watch(ring, () => {}, threaded), -E.EBUSY);
@@ -126,11 +127,35 @@ test('unwatch is safe after destroy-ring, and destroy-ring stops the watch', asy
   }
 });
 
+test('uv_poll is level-triggered until quiesce() reads the signal; quiesce on the waiter thread reads nothing', async () => {
+  for (const threaded of [false, true]) {
+    const ring = a.createRing(4);
+    let calls = 0;
+    const id = a.watch(ring, () => { calls++; }, threaded);
+    a.getSqe(ring);
+    a.submit(ring); // a NOP: one CQE, one eventfd signal
+    for (let i = 0; i < 500 && calls === 0; i++) await sleep(2);
+    await sleep(20);
+    const n = calls;
+    if (!threaded) assert.ok(n > 1, `uv_poll: called on every loop turn while signalled (${n})`);
+    else assert.is(n, 1, 'the waiter drained the eventfd itself: one call');
+    assert.is(a.quiesce(ring), threaded ? 0 : 1, 'quiesce read the pending count (uv_poll) / found it drained (waiter)');
+    await sleep(20);
+    const m = calls;
+    await sleep(20);
+    assert.is(calls, m, 'no more calls once the signal is read');
+    assert.is(a.quiesce(ring), 0, 'nothing left to read');
+    assert.is(a.quiesce(0xdead), -E.EBADF);
+    assert.is(a.unwatch(ring, id), 0);
+    a.destroyRing(ring);
+  }
+});
+
 test('watch again after unwatch (same eventfd)', async () => {
   for (const threaded of [false, true]) {
     const ring = a.createRing(4);
     let calls = 0;
-    const drain = (): void => { calls++; const b = a.peekBatchCqe(ring, 8); a.cqAdvance(ring, b.length / 16); };
+    const drain = (): void => { calls++; const b = a.peekBatchCqe(ring, 8); a.cqAdvance(ring, b.length / 16); a.quiesce(ring); };
     for (let round = 1; round <= 3; round++) {
       const id = a.watch(ring, drain, threaded);
       a.getSqe(ring);
@@ -171,7 +196,7 @@ test('tables and owned fds are per guest (so per thread); a worker cleans up on 
     out.view = a.slabBuffer(s).byteLength;
     const br = a.setupBufRing(r, 4, 1, 0);
     out.add = a.bufRingAdd(br, s, 0, 1024, 0, 3, 0);
-    out.watch = a.watch(r, () => {}, workerData.threaded) > 0;
+    out.watch = a.watch(r, () => { a.quiesce(r); }, workerData.threaded) > 0;
     const lfd = a.socket(2, 1 | 0x800, 0);
     out.lfd = lfd > 0;
     a.close(lfd);
@@ -200,7 +225,7 @@ test('terminate() of a busy worker with a watched ring', async () => {
     const { workerData } = require('node:worker_threads');
     const a = require(workerData.path);
     const r = a.createRing(8);
-    a.watch(r, () => {}, workerData.threaded);
+    a.watch(r, () => { a.quiesce(r); }, workerData.threaded);
     setInterval(() => { a.getSqe(r); a.submit(r); const b = a.peekBatchCqe(r, 64); a.cqAdvance(r, b.length / 16); }, 1);
   `;
   for (const threaded of [false, true]) {
