@@ -17,6 +17,10 @@ const COLUMNS = ['C io_uring (ref)', 'zergling', 'zergling fetch', 'zergling 2 r
 
 export function benchBlock(jsonl, metaFile) {
   const meta = readMeta(metaFile);
+  // `deno --version` says "deno 2.9.6 (stable, ...)": the version alone.
+  const ver = (v) => String(v ?? '').replace(/^(deno|bun)\s+/i, '').split(/\s/)[0];
+  if (meta.deno) meta.deno = ver(meta.deno);
+  if (meta.bun) meta.bun = ver(meta.bun);
   const { workloads } = summarize(readJsonl(jsonl));
   const present = new Set(workloads.flatMap((w) => w.rows.map((r) => r.family)));
   const cols = [...COLUMNS.filter((c) => present.has(c)), ...familyOrder(present).filter((f) => !COLUMNS.includes(f))];
