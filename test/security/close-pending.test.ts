@@ -7,6 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as net from 'node:net';
+import { closeSync, openSync } from 'node:fs';
 import { ENTER_GETEVENTS, collect, connect, fdCount, listenFromWasm, loadProbe, sleep, until } from '../bridge/probe.ts';
 import { EBUSY, prep, tcpSocket } from './helpers.ts';
 
@@ -22,6 +23,26 @@ function reapNow(ring: number): number {
   return got.length;
 }
 
+/**
+ * The kernel hands out the lowest free fd number: occupy every free number
+ * below `fd` so that the runtime's next socket gets `fd` (on a cold machine
+ * other fds, e.g. a loader's cache, come and go in between). Close the
+ * returned fds once that socket exists.
+ */
+function freeOnly(fd: number): number[] {
+  const held: number[] = [];
+  for (let i = 0; i < 256; i++) {
+    const d = openSync('/dev/null', 'r');
+    if (d >= fd) {
+      closeSync(d);
+      break;
+    }
+    held.push(d);
+  }
+  return held;
+}
+const release = (held: number[]): void => { for (const d of held) closeSync(d); };
+
 test('an accept prepared on F, F closed, F reused by a runtime listener: the submit cannot steal its connections', async () => {
   const ring = p.createRing(8);
   const l = listenFromWasm(p, 4);
@@ -31,7 +52,9 @@ test('an accept prepared on F, F closed, F reused by a runtime listener: the sub
   const srv = net.createServer();
   const seen: net.Socket[] = [];
   srv.on('connection', (s) => seen.push(s));
+  const held = freeOnly(l.fd);
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  release(held);
   assert.is(fdOf(srv), l.fd, 'precondition: the runtime reused the number');
   assert.is(p.submit(ring), 1);
   const port = (srv.address() as net.AddressInfo).port;
@@ -62,8 +85,10 @@ test('a send prepared on C, C closed, C reused by a runtime client: no guest byt
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   prep(p, ring, 0x22n, (s) => p.prepSend(s, cfd, slab, 0, 11, 0));
   assert.is(p.close(cfd), 0);
+  const held = freeOnly(cfd);
   const mine = net.connect((srv.address() as net.AddressInfo).port, '127.0.0.1');
   await new Promise<void>((r) => mine.once('connect', () => r()));
+  release(held);
   assert.is(fdOf(mine), cfd, 'precondition: the runtime reused the number');
   assert.is(p.submit(ring), 1);
   await sleep(50);
