@@ -32,12 +32,15 @@ napi_value wait_result(napi_env env, const Guest* G, Ring* r, uint32_t h0, int r
     return zl_cqe_result(env, 0, c.user_data, c.res, c.flags);
 }
 
-// `len` bytes of the pool: each result owns its own bytes (no aliasing
-// between calls); a new pool ArrayBuffer when this one is used up, or was
-// detached by a transfer of some view's buffer.
-uint8_t* pool_take(napi_env env, ZlEnv* E, size_t len, napi_value* ab, size_t* offset) {
-    constexpr size_t POOL = 64 * 1024;
-    bool fresh = E->pool == nullptr || E->pool_used + len > E->pool_size;
+// The scratch ArrayBuffer that holds a peek's CQE copies, `len` bytes at
+// offset 0. One buffer per env, reused by every peek: the guest's lowering
+// copies a result into its own memory before it can peek again, so a fresh
+// buffer per batch only fed the GC (64 KiB pools that survived two scavenges
+// were promoted, and their backing stores piled up in the malloc heap until a
+// full GC: ~10 MiB of RSS under echo64). Replaced when too small or detached.
+uint8_t* scratch_take(napi_env env, ZlEnv* E, size_t len, napi_value* ab) {
+    constexpr size_t MIN_BYTES = 64 * 1024;
+    bool fresh = E->pool == nullptr || len > E->pool_size;
     if (!fresh) {
         bool detached = true;
         napi_get_reference_value(env, E->pool, ab);
@@ -45,18 +48,16 @@ uint8_t* pool_take(napi_env env, ZlEnv* E, size_t len, napi_value* ab, size_t* o
             fresh = true;
     }
     if (fresh) {
-        size_t size = len > POOL ? len : POOL;
+        size_t size = len > MIN_BYTES ? len : MIN_BYTES;
         void* data;
         if (napi_create_arraybuffer(env, size, &data, ab) != napi_ok) return nullptr;
         if (E->pool != nullptr) napi_delete_reference(env, E->pool);
         napi_create_reference(env, *ab, 1, &E->pool);
         E->pool_base = static_cast<uint8_t*>(data);
         E->pool_size = size;
-        E->pool_used = 0;
     }
-    *offset = E->pool_used;
-    E->pool_used += len;
-    return E->pool_base + *offset;
+    ZL_ASSERT(E->pool_base != nullptr && len <= E->pool_size);
+    return E->pool_base;
 }
 
 napi_value bad_ring(napi_env env) { return zl_cqe_result(env, -EBADF, 0, 0, 0); }
@@ -138,9 +139,8 @@ napi_value zl_peek_batch_cqe(napi_env env, napi_callback_info info) {
         napi_create_reference(env, out, 1, &E->empty_u8);
         return out;
     }
-    size_t offset;
     napi_value ab;
-    uint8_t* data = pool_take(env, E, static_cast<size_t>(n) * 16, &ab, &offset);
+    uint8_t* data = scratch_take(env, E, static_cast<size_t>(n) * 16, &ab);
     if (data == nullptr) return nullptr;
     uint32_t head = *r->ring.cq.khead;
     zl_process_cqes(G, r, head + n, true);  // first: the CQEs carry the guest's tokens then
@@ -150,7 +150,7 @@ napi_value zl_peek_batch_cqe(napi_env env, napi_callback_info info) {
     if (n1 > n) n1 = n;
     memcpy(data, &r->ring.cq.cqes[first], static_cast<size_t>(n1) * 16);
     if (n1 < n) memcpy(data + n1 * 16, &r->ring.cq.cqes[0], (n - n1) * 16);
-    napi_create_typedarray(env, napi_uint8_array, static_cast<size_t>(n) * 16, ab, offset, &out);
+    napi_create_typedarray(env, napi_uint8_array, static_cast<size_t>(n) * 16, ab, 0, &out);
     return out;
 }
 
