@@ -89,9 +89,7 @@ int32_t create(const Guest* G, uint32_t entries, uint32_t flags, int32_t cpu, ui
     r->msgs.assign(r->ring.sq.ring_entries, nullptr);
     r->sq_op.assign(r->ring.sq.ring_entries, 0);
     r->guest = G->id;
-    int32_t h = E->rings.add(r);
-    ZL_ASSERT(h > 0);  // capacity checked above
-    return h;
+    return E->rings.add_with_room(r);  // capacity checked above
 }
 }  // namespace
 
