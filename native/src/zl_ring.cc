@@ -184,9 +184,7 @@ napi_value zl_create_ring_ex(napi_env env, napi_callback_info info) {
 
 napi_value zl_destroy_ring(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
-    ZL_U32(0, h);
-    Ring* r = zl_ring(G, h);
-    if (r == nullptr) return zl_err(env, EBADF);
+    ZL_RING(0, r);
     zl_ring_teardown(env, G, r);
     return zl_int(env, 0);
 }

@@ -58,9 +58,7 @@ struct io_uring_sqe* zl_sqe(const Guest* G, uint32_t h, Ring** ring_out, uint32_
 
 napi_value zl_get_sqe(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
-    ZL_U32(0, h);
-    Ring* r = zl_ring(G, h);
-    if (r == nullptr) return zl_err(env, EBADF);
+    ZL_RING(0, r);
     struct io_uring_sqe* sqe = io_uring_get_sqe(&r->ring);
     if (sqe == nullptr) return zl_err(env, EBUSY);
     memset(sqe, 0, sizeof *sqe);  // IORING_OP_NOP, user_data 0
@@ -73,9 +71,7 @@ napi_value zl_get_sqe(napi_env env, napi_callback_info info) {
 
 napi_value zl_submit(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
-    ZL_U32(0, h);
-    Ring* r = zl_ring(G, h);
-    if (r == nullptr) return zl_err(env, EBADF);
+    ZL_RING(0, r);
     return zl_int(env, checked_flush(G, r, [r] { return io_uring_submit(&r->ring); }));
 }
 
@@ -162,9 +158,7 @@ napi_value zl_enter(napi_env env, napi_callback_info info) {
 
 napi_value zl_sq_ready(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
-    ZL_U32(0, h);
-    Ring* r = zl_ring(G, h);
-    if (r == nullptr) return zl_err(env, EBADF);
+    ZL_RING(0, r);
     return zl_int(env, static_cast<int32_t>(io_uring_sq_ready(&r->ring)));
 }
 
@@ -186,9 +180,7 @@ void set_count(napi_env env, napi_value o, const char* name, uint64_t x) {
 // queued, flushedLegacy} or -EBADF.
 napi_value zl_ring_info(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
-    ZL_U32(0, h);
-    Ring* r = zl_ring(G, h);
-    if (r == nullptr) return zl_err(env, EBADF);
+    ZL_RING(0, r);
     napi_value o, v;
     napi_create_object(env, &o);
     napi_create_uint32(env, r->live, &v);
