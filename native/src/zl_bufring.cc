@@ -71,9 +71,7 @@ napi_value zl_setup_buf_ring(napi_env env, napi_callback_info info) {
     b->bgid = static_cast<uint16_t>(bgid);
     b->written.assign(entries, NEVER);
     r->bufrings.push_back(b);
-    int32_t bh = E->bufrings.add(b);
-    ZL_ASSERT(bh > 0);  // capacity checked above
-    return zl_int(env, bh);
+    return zl_int(env, E->bufrings.add_with_room(b));  // capacity checked above
 }
 
 napi_value zl_free_buf_ring(napi_env env, napi_callback_info info) {

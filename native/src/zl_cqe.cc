@@ -168,9 +168,7 @@ int32_t advance(const Guest* G, Ring* r, uint32_t count) {
 
 napi_value zl_cqe_seen(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
-    ZL_U32(0, h);
-    Ring* r = zl_ring(G, h);
-    if (r == nullptr) return zl_err(env, EBADF);
+    ZL_RING(0, r);
     return zl_int(env, advance(G, r, 1));
 }
 
@@ -185,9 +183,7 @@ napi_value zl_cq_advance(napi_env env, napi_callback_info info) {
 
 napi_value zl_cq_ready(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
-    ZL_U32(0, h);
-    Ring* r = zl_ring(G, h);
-    if (r == nullptr) return zl_err(env, EBADF);
+    ZL_RING(0, r);
     return zl_int(env, static_cast<int32_t>(io_uring_cq_ready(&r->ring)));
 }
 

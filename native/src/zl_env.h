@@ -55,6 +55,12 @@ struct Table {
         items[i] = t;
         return static_cast<int32_t>(t->handle);
     }
+    // add() once the caller checked there is room: the handle, > 0.
+    int32_t add_with_room(T* t) {
+        int32_t h = add(t);
+        ZL_ASSERT(h > 0);  // paired with the caller's capacity check
+        return h;
+    }
     void remove(T* t) {
         ZL_ASSERT(t->idx < items.size() && items[t->idx] == t && t->handle == ((gens[t->idx] << BITS) | t->idx));
         ZL_ASSERT(free_.size() < items.size());  // t's slot is not on the free list yet

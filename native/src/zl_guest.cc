@@ -17,7 +17,9 @@ Guest* zl_guest_create(ZlEnv* E) {
     return G;
 }
 
-int zl_guest_forget_fd(const Guest* G, int32_t fd) {
+namespace {
+// 0 after every prepared SQE of G's rings naming fd became a NOP, or -EBUSY.
+int forget_fd(const Guest* G, int32_t fd) {
     ZlEnv* E = G->E;
     // All rings first without changing anything, so that -EBUSY leaves every
     // prepared SQE as it was.
@@ -29,6 +31,16 @@ int zl_guest_forget_fd(const Guest* G, int32_t fd) {
             if (busy) return busy;
         }
     }
+    return 0;
+}
+}  // namespace
+
+int zl_guest_drop_fd(const Guest* G, int32_t fd, bool (*untag)(const Guest*, int32_t)) {
+    if (!zl_fd_owned(G, fd)) return -EBADF;
+    int busy = forget_fd(G, fd);
+    if (busy) return busy;
+    bool moved = untag(G, fd);
+    ZL_ASSERT(moved);  // owned just above; only G's thread moves G's tags
     return 0;
 }
 
@@ -49,12 +61,7 @@ napi_value zl_new_guest(napi_env env, napi_callback_info info) {
 napi_value zl_release_fd(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
     ZL_I32(0, fd);
-    if (!zl_fd_owned(G, fd)) return zl_err(env, EBADF);
-    int busy = zl_guest_forget_fd(G, fd);
-    if (busy) return zl_int(env, busy);
-    bool moved = zl_fd_release(G, fd);
-    ZL_ASSERT(moved);  // owned just above; only G's thread moves G's tags
-    return zl_int(env, 0);
+    return zl_int(env, zl_guest_drop_fd(G, fd, zl_fd_release));
 }
 
 // claimFd(fd): an fd in transit becomes this guest's; 0 or -EBADF.

@@ -5,10 +5,11 @@
 #include "zl_env.h"
 
 Guest* zl_guest_create(ZlEnv* E);
-// fd is about to leave G (close or release): 0 after every prepared SQE of
-// G's rings naming it became a NOP, or -EBUSY (nothing changed) while one
-// that names it was flushed but not consumed by the kernel yet.
-int zl_guest_forget_fd(const Guest* G, int32_t fd);
+// fd leaves G (close: untag = zl_fd_disown; releaseFd: zl_fd_release): 0
+// once every prepared SQE of G's rings naming it became a NOP and untag moved
+// its tag; -EBADF (not G's) or -EBUSY (nothing changed) while an SQE that
+// names it was flushed but not consumed by the kernel yet.
+int zl_guest_drop_fd(const Guest* G, int32_t fd, bool (*untag)(const Guest*, int32_t));
 // Defines every export as a property of `target`, bound to G.
 void zl_guest_define(napi_env env, Guest* G, napi_value target);
 // The env is going away: closes the fds G still owns.

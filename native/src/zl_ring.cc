@@ -89,9 +89,7 @@ int32_t create(const Guest* G, uint32_t entries, uint32_t flags, int32_t cpu, ui
     r->msgs.assign(r->ring.sq.ring_entries, nullptr);
     r->sq_op.assign(r->ring.sq.ring_entries, 0);
     r->guest = G->id;
-    int32_t h = E->rings.add(r);
-    ZL_ASSERT(h > 0);  // capacity checked above
-    return h;
+    return E->rings.add_with_room(r);  // capacity checked above
 }
 }  // namespace
 
@@ -186,9 +184,7 @@ napi_value zl_create_ring_ex(napi_env env, napi_callback_info info) {
 
 napi_value zl_destroy_ring(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
-    ZL_U32(0, h);
-    Ring* r = zl_ring(G, h);
-    if (r == nullptr) return zl_err(env, EBADF);
+    ZL_RING(0, r);
     zl_ring_teardown(env, G, r);
     return zl_int(env, 0);
 }

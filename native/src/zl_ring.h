@@ -146,6 +146,12 @@ struct Ring {
 };
 
 Ring* zl_ring(const Guest* G, uint32_t handle);
+// In an export (after ZL_ARGS): `r` is G's ring of handle argv[i], or the
+// export returns -EBADF. For exports that read no other argument first.
+#define ZL_RING(i, r)                       \
+    ZL_U32(i, r##_handle_);                 \
+    Ring* r = zl_ring(G, r##_handle_);      \
+    if (r == nullptr) return zl_err(env, EBADF)
 
 // SQE handle: bits 0..5 ring index, then log2(sq entries) bits of SQ slot,
 // then the ring's epoch (truncated). Valid only while the slot is prepared

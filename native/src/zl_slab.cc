@@ -116,21 +116,27 @@ napi_value zl_slab_create(napi_env env, napi_callback_info info) {
     s->base = static_cast<uint8_t*>(mem);
     s->size = size;
     s->guest = G->id;
-    int32_t h = E->slabs.add(s);
-    ZL_ASSERT(h > 0);  // table_full checked above
-    return zl_int(env, h);
+    return zl_int(env, E->slabs.add_with_room(s));  // table_full checked above
 }
 
-napi_value zl_slab_destroy(napi_env env, napi_callback_info info) {
+namespace {
+// slab-destroy (pinned false) and unpinSlab (true): the slab's handle goes;
+// memory a send may still read stays, quarantined.
+napi_value end_slab(napi_env env, napi_callback_info info, bool pinned) {
     ZL_ARGS(1);
     ZL_U32(0, h);
     Slab* s = zl_get(E->slabs, G, h);
     if (s == nullptr) return zl_err(env, EBADF);
-    if (s->pinned != nullptr || s->br_refs != 0) return zl_err(env, EBUSY);
+    if (pinned && s->pinned == nullptr) return zl_err(env, EINVAL);
+    if (!pinned && (s->pinned != nullptr || s->br_refs != 0)) return zl_err(env, EBUSY);
+    ZL_ASSERT(s->br_refs == 0);  // refused above; buf-ring-add refuses pinned slabs
     quarantine(env, E, s);
     drop(env, E, s);
     return zl_int(env, 0);
 }
+}  // namespace
+
+napi_value zl_slab_destroy(napi_env env, napi_callback_info info) { return end_slab(env, info, false); }
 
 // slabBuffer(slab): the slab's bytes as an ArrayBuffer, zero copy, or -EBADF.
 napi_value zl_slab_buffer(napi_env env, napi_callback_info info) {
@@ -181,20 +187,8 @@ napi_value zl_pin_slab(napi_env env, napi_callback_info info) {
     s->size = len;
     s->guest = G->id;
     napi_create_reference(env, argv[0], 1, &s->pinned);
-    int32_t h = E->slabs.add(s);
-    ZL_ASSERT(h > 0);
-    return zl_int(env, h);
+    return zl_int(env, E->slabs.add_with_room(s));  // table_full checked above
 }
 
 // unpinSlab(slab): 0, -EBADF, -EINVAL (not pinned), -EBUSY (in a buffer ring).
-napi_value zl_unpin_slab(napi_env env, napi_callback_info info) {
-    ZL_ARGS(1);
-    ZL_U32(0, h);
-    Slab* s = zl_get(E->slabs, G, h);
-    if (s == nullptr) return zl_err(env, EBADF);
-    if (s->pinned == nullptr) return zl_err(env, EINVAL);
-    ZL_ASSERT(s->br_refs == 0);  // buf-ring-add refuses pinned slabs
-    quarantine(env, E, s);
-    drop(env, E, s);
-    return zl_int(env, 0);
-}
+napi_value zl_unpin_slab(napi_env env, napi_callback_info info) { return end_slab(env, info, true); }

@@ -27,6 +27,16 @@ void put_be64(uint8_t* p, uint64_t v) {
     for (int i = 7; i >= 0; i--, v >>= 8) p[i] = static_cast<uint8_t>(v);
 }
 
+// bind and bind6 once their address is read: fd must be G's and the port 16
+// bits; `*sa_port` is that port's field in `*sa`. 0 or -errno.
+template <class SockAddr>
+int bind_port(const Guest* G, int32_t fd, SockAddr* sa, in_port_t* sa_port, uint32_t port) {
+    if (!zl_fd_owned(G, fd)) return -EBADF;
+    if (port > 0xffff) return -EINVAL;
+    *sa_port = htons(static_cast<uint16_t>(port));
+    return sys(bind(fd, reinterpret_cast<struct sockaddr*>(sa), sizeof *sa));
+}
+
 napi_value addr_result(napi_env env, int ret, const struct sockaddr_storage* ss) {
     if (ret < 0) return zl_sock_addr(env, ret, 0, 0, 0, 0);
     if (ss->ss_family == AF_INET) {
@@ -80,14 +90,11 @@ napi_value zl_bind(napi_env env, napi_callback_info info) {
     uint32_t port, addr;
     if (!zl_field_u32(env, argv[1], "port", &port) || !zl_field_u32(env, argv[1], "addr", &addr))
         return nullptr;
-    if (!zl_fd_owned(G, fd)) return zl_err(env, EBADF);
-    if (port > 0xffff) return zl_err(env, EINVAL);
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
-    sa.sin_port = htons(static_cast<uint16_t>(port));
     sa.sin_addr.s_addr = htonl(addr);
-    return zl_int(env, sys(bind(fd, reinterpret_cast<struct sockaddr*>(&sa), sizeof sa)));
+    return zl_int(env, bind_port(G, fd, &sa, &sa.sin_port, port));
 }
 
 napi_value zl_bind6(napi_env env, napi_callback_info info) {
@@ -100,26 +107,28 @@ napi_value zl_bind6(napi_env env, napi_callback_info info) {
         !zl_field_u64(env, argv[1], "hi", &hi) || !zl_field_u64(env, argv[1], "lo", &lo) ||
         !zl_field_u32(env, argv[1], "scopeId", &scope))
         return nullptr;
-    if (!zl_fd_owned(G, fd)) return zl_err(env, EBADF);
-    if (port > 0xffff) return zl_err(env, EINVAL);
     struct sockaddr_in6 sa;
     memset(&sa, 0, sizeof sa);
     sa.sin6_family = AF_INET6;
-    sa.sin6_port = htons(static_cast<uint16_t>(port));
     sa.sin6_flowinfo = htonl(flowinfo);
     put_be64(sa.sin6_addr.s6_addr, hi);
     put_be64(sa.sin6_addr.s6_addr + 8, lo);
     sa.sin6_scope_id = scope;
-    return zl_int(env, sys(bind(fd, reinterpret_cast<struct sockaddr*>(&sa), sizeof sa)));
+    return zl_int(env, bind_port(G, fd, &sa, &sa.sin6_port, port));
 }
 
-napi_value zl_listen(napi_env env, napi_callback_info info) {
+namespace {
+// listen(fd, backlog) and shutdown(fd, how): one of G's fds and an int.
+napi_value fd_int_call(napi_env env, napi_callback_info info, int (*call)(int, int)) {
     ZL_ARGS(2);
     ZL_I32(0, fd);
-    ZL_I32(1, backlog);
+    ZL_I32(1, arg);
     if (!zl_fd_owned(G, fd)) return zl_err(env, EBADF);
-    return zl_int(env, sys(listen(fd, backlog)));
+    return zl_int(env, sys(call(fd, arg)));
 }
+}  // namespace
+
+napi_value zl_listen(napi_env env, napi_callback_info info) { return fd_int_call(env, info, listen); }
 
 napi_value zl_setsockopt(napi_env env, napi_callback_info info) {
     ZL_ARGS(4);
@@ -136,12 +145,9 @@ napi_value zl_setsockopt(napi_env env, napi_callback_info info) {
 napi_value zl_close(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
     ZL_I32(0, fd);
-    if (!zl_fd_owned(G, fd)) return zl_err(env, EBADF);
     // No SQE may name fd once it is closed and its number can be reused.
-    int busy = zl_guest_forget_fd(G, fd);
-    if (busy) return zl_int(env, busy);
-    bool was = zl_fd_disown(G, fd);
-    ZL_ASSERT(was);  // owned just above, and only this thread moves G's tags
+    int bad = zl_guest_drop_fd(G, fd, zl_fd_disown);
+    if (bad) return zl_int(env, bad);
     return zl_int(env, sys(close(fd)));
 }
 
@@ -168,13 +174,7 @@ napi_value zl_fcntl(napi_env env, napi_callback_info info) {
     return zl_int(env, sys(fcntl(fd, cmd, a)));
 }
 
-napi_value zl_shutdown(napi_env env, napi_callback_info info) {
-    ZL_ARGS(2);
-    ZL_I32(0, fd);
-    ZL_I32(1, how);
-    if (!zl_fd_owned(G, fd)) return zl_err(env, EBADF);
-    return zl_int(env, sys(shutdown(fd, how)));
-}
+napi_value zl_shutdown(napi_env env, napi_callback_info info) { return fd_int_call(env, info, shutdown); }
 
 napi_value zl_getsockname(napi_env env, napi_callback_info info) { return name_of(env, info, false); }
 napi_value zl_getpeername(napi_env env, napi_callback_info info) { return name_of(env, info, true); }

@@ -13,6 +13,20 @@ namespace {
 constexpr uint8_t INT_FLAG_REG_RING = 1;  // liburing 2.3's private int_flags bit
 constexpr uint32_t ALLOWED_ENTER =
     IORING_ENTER_GETEVENTS | IORING_ENTER_SQ_WAKEUP | IORING_ENTER_SQ_WAIT;
+
+// Every way to the kernel: zl_before_flush checks the prepared SQEs, `submit`
+// (one of liburing's submit calls, or enter's own flush) hands them over,
+// zl_after_flush records what went. Its result, or the refusal with nothing
+// submitted.
+template <class Submit>
+int checked_flush(const Guest* G, Ring* r, Submit submit) {
+    int refused = zl_before_flush(G, r);
+    if (refused) return refused;
+    uint32_t h0 = r->ring.sq.sqe_head;
+    int ret = submit();
+    zl_after_flush(r, h0);
+    return ret;
+}
 }  // namespace
 
 int32_t zl_sqe_handle(Ring* r, uint32_t pos) {
@@ -44,9 +58,7 @@ struct io_uring_sqe* zl_sqe(const Guest* G, uint32_t h, Ring** ring_out, uint32_
 
 napi_value zl_get_sqe(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
-    ZL_U32(0, h);
-    Ring* r = zl_ring(G, h);
-    if (r == nullptr) return zl_err(env, EBADF);
+    ZL_RING(0, r);
     struct io_uring_sqe* sqe = io_uring_get_sqe(&r->ring);
     if (sqe == nullptr) return zl_err(env, EBUSY);
     memset(sqe, 0, sizeof *sqe);  // IORING_OP_NOP, user_data 0
@@ -59,15 +71,8 @@ napi_value zl_get_sqe(napi_env env, napi_callback_info info) {
 
 napi_value zl_submit(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
-    ZL_U32(0, h);
-    Ring* r = zl_ring(G, h);
-    if (r == nullptr) return zl_err(env, EBADF);
-    int refused = zl_before_flush(G, r);
-    if (refused) return zl_int(env, refused);
-    uint32_t h0 = r->ring.sq.sqe_head;
-    int ret = io_uring_submit(&r->ring);
-    zl_after_flush(r, h0);
-    return zl_int(env, ret);
+    ZL_RING(0, r);
+    return zl_int(env, checked_flush(G, r, [r] { return io_uring_submit(&r->ring); }));
 }
 
 napi_value zl_submit_and_wait(napi_env env, napi_callback_info info) {
@@ -76,12 +81,7 @@ napi_value zl_submit_and_wait(napi_env env, napi_callback_info info) {
     ZL_U32(1, wait_nr);
     Ring* r = zl_ring(G, h);
     if (r == nullptr) return zl_err(env, EBADF);
-    int refused = zl_before_flush(G, r);
-    if (refused) return zl_int(env, refused);
-    uint32_t h0 = r->ring.sq.sqe_head;
-    int ret = io_uring_submit_and_wait(&r->ring, wait_nr);
-    zl_after_flush(r, h0);
-    return zl_int(env, ret);
+    return zl_int(env, checked_flush(G, r, [r, wait_nr] { return io_uring_submit_and_wait(&r->ring, wait_nr); }));
 }
 
 napi_value zl_submit_and_wait_timeout(napi_env env, napi_callback_info info) {
@@ -95,13 +95,10 @@ napi_value zl_submit_and_wait_timeout(napi_env env, napi_callback_info info) {
     Ring* r = zl_ring(G, h);
     if (r == nullptr) return zl_err(env, EBADF);
     if (bad) return zl_int(env, bad);
-    int refused = zl_before_flush(G, r);
-    if (refused) return zl_int(env, refused);
-    uint32_t h0 = r->ring.sq.sqe_head;
-    struct io_uring_cqe* cqe = nullptr;
-    int ret = io_uring_submit_and_wait_timeout(&r->ring, &cqe, wait_nr, &ts, nullptr);
-    zl_after_flush(r, h0);
-    return zl_int(env, ret);
+    return zl_int(env, checked_flush(G, r, [r, wait_nr, &ts] {
+                      struct io_uring_cqe* cqe = nullptr;
+                      return io_uring_submit_and_wait_timeout(&r->ring, &cqe, wait_nr, &ts, nullptr);
+                  }));
 }
 
 napi_value zl_enter(napi_env env, napi_callback_info info) {
@@ -130,15 +127,15 @@ napi_value zl_enter(napi_env env, napi_callback_info info) {
     if (flags & IORING_ENTER_SQ_WAIT) flags |= IORING_ENTER_SQ_WAKEUP;
 
     // Make the prepared SQEs visible to the kernel (liburing's flush).
-    int refused = zl_before_flush(G, r);
+    int refused = checked_flush(G, r, [r] {
+        struct io_uring_sq* sq = &r->ring.sq;
+        if (sq->sqe_head != sq->sqe_tail) {
+            sq->sqe_head = sq->sqe_tail;
+            io_uring_smp_store_release(sq->ktail, sq->sqe_tail);
+        }
+        return 0;
+    });
     if (refused) return zl_int(env, refused);
-    struct io_uring_sq* sq = &r->ring.sq;
-    uint32_t h0 = sq->sqe_head;
-    if (h0 != sq->sqe_tail) {
-        sq->sqe_head = sq->sqe_tail;
-        io_uring_smp_store_release(sq->ktail, sq->sqe_tail);
-    }
-    zl_after_flush(r, h0);
     struct io_uring_getevents_arg arg;
     void* argp = nullptr;
     size_t argsz = 0;
@@ -161,9 +158,7 @@ napi_value zl_enter(napi_env env, napi_callback_info info) {
 
 napi_value zl_sq_ready(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
-    ZL_U32(0, h);
-    Ring* r = zl_ring(G, h);
-    if (r == nullptr) return zl_err(env, EBADF);
+    ZL_RING(0, r);
     return zl_int(env, static_cast<int32_t>(io_uring_sq_ready(&r->ring)));
 }
 
@@ -185,9 +180,7 @@ void set_count(napi_env env, napi_value o, const char* name, uint64_t x) {
 // queued, flushedLegacy} or -EBADF.
 napi_value zl_ring_info(napi_env env, napi_callback_info info) {
     ZL_ARGS(1);
-    ZL_U32(0, h);
-    Ring* r = zl_ring(G, h);
-    if (r == nullptr) return zl_err(env, EBADF);
+    ZL_RING(0, r);
     napi_value o, v;
     napi_create_object(env, &o);
     napi_create_uint32(env, r->live, &v);

@@ -266,6 +266,27 @@ static uint32_t pick_msg_flags(void) {
     return zp_chance(90) ? f[zp_rnd(6)] : (uint32_t)zp_rnd64();
 }
 
+/* A sendmsg's list of slab ranges, for prep-sendmsg and queue-sendmsg alike:
+ * 0 to 70 of them (more than 64 is too many), each mostly inside a live slab.
+ * *any_bad: the host must refuse the list. */
+static const zl_slab_range *pick_iov(uint32_t *n_out, int *any_bad) {
+    static zl_slab_range iov[70];
+    static const uint32_t counts[] = { 0, 1, 2, 3, 8, 64, 65, 70 };
+    uint32_t n = counts[zp_rnd(8)];
+    int bad = n > 64;
+    for (uint32_t i = 0; i < n; i++) {
+        zp_slab *sl; int lbad;
+        iov[i].slab = zp_pick_slab(&sl, &lbad);
+        if (zp_chance(80) && sl) lbad = 0;
+        int out = zp_pick_range(sl, &iov[i].offset, &iov[i].len);
+        if (zp_chance(70) && sl) { iov[i].offset = zp_rnd(sl->size); iov[i].len = zp_rnd(sl->size - iov[i].offset + 1); out = 0; }
+        bad |= lbad || out;
+    }
+    *n_out = n;
+    *any_bad = bad;
+    return iov;
+}
+
 static void act_prep(int what) {
     zp_sqe *sq; zp_ring *owner; int sbad;
     uint32_t s = zp_pick_sqe(&sq, &owner, &sbad);
@@ -304,18 +325,9 @@ static void act_prep(int what) {
     }
     case 3: {
         int32_t fd = zp_pick_fd(&fbad, 1);
-        static zl_slab_range iov[70];
-        static const uint32_t counts[] = { 0, 1, 2, 3, 8, 64, 65, 70 };
-        uint32_t n = counts[zp_rnd(8)];
-        int any_bad = n > 64;
-        for (uint32_t i = 0; i < n; i++) {
-            zp_slab *sl; int lbad;
-            iov[i].slab = zp_pick_slab(&sl, &lbad);
-            if (zp_chance(80) && sl) lbad = 0;
-            int out = zp_pick_range(sl, &iov[i].offset, &iov[i].len);
-            if (zp_chance(70) && sl) { iov[i].offset = zp_rnd(sl->size); iov[i].len = zp_rnd(sl->size - iov[i].offset + 1); out = 0; }
-            any_bad |= lbad || out;
-        }
+        uint32_t n;
+        int any_bad;
+        const zl_slab_range *iov = pick_iov(&n, &any_bad);
         uint32_t mf = pick_msg_flags();
         r = zp_note(OP_PREP_SENDMSG, HC(zl_prep_sendmsg(s, fd, iov, n, mf)),
                     ANY_OR(sbad || fbad || any_bad || (mf & ~ZP_SEND_FLAGS), MUST_FAIL));
@@ -379,18 +391,9 @@ static void act_queue(uint32_t op) {
     }
     case OP_QUEUE_SENDMSG: {
         int32_t fd = zp_pick_fd(&fbad, 1);
-        static zl_slab_range iov[70];
-        static const uint32_t counts[] = { 0, 1, 2, 3, 8, 64, 65, 70 };
-        uint32_t n = counts[zp_rnd(8)];
-        int any_bad = n > 64;
-        for (uint32_t i = 0; i < n; i++) {
-            zp_slab *sl; int lbad;
-            iov[i].slab = zp_pick_slab(&sl, &lbad);
-            if (zp_chance(80) && sl) lbad = 0;
-            int out = zp_pick_range(sl, &iov[i].offset, &iov[i].len);
-            if (zp_chance(70) && sl) { iov[i].offset = zp_rnd(sl->size); iov[i].len = zp_rnd(sl->size - iov[i].offset + 1); out = 0; }
-            any_bad |= lbad || out;
-        }
+        uint32_t n;
+        int any_bad;
+        const zl_slab_range *iov = pick_iov(&n, &any_bad);
         uint32_t mf = pick_msg_flags();
         kind = K_SENDMSG;
         r = HC(zl_queue_sendmsg(h, fd, iov, n, mf, zp_tag(kind)));

@@ -52,12 +52,13 @@ typedef struct zl_stats {
     int32_t listener_fd;
     uint32_t _pad3;
 } zl_stats;
+/* The size, and the offsets of the u32 runs between the u64s, where a field
+ * put in the wrong place would shift what the glue reads. */
 _Static_assert(sizeof(zl_stats) == 160, "reactor-stats layout");
-_Static_assert(__builtin_offsetof(zl_stats, connections_paused) == 116, "connections-paused at 116");
-_Static_assert(__builtin_offsetof(zl_stats, recv_budget) == 144, "recv-budget at 144");
-_Static_assert(__builtin_offsetof(zl_stats, buffers_kernel) == 32, "buffers-kernel at 32");
-_Static_assert(__builtin_offsetof(zl_stats, enobufs) == 48, "enobufs at 48");
-_Static_assert(__builtin_offsetof(zl_stats, ring_flags) == 112, "ring-flags at 112");
+_Static_assert(offsetof(zl_stats, buffers_kernel) == 32 && offsetof(zl_stats, enobufs) == 48 &&
+                   offsetof(zl_stats, ring_flags) == 112 && offsetof(zl_stats, connections_paused) == 116 &&
+                   offsetof(zl_stats, recv_budget) == 144,
+               "reactor-stats u32 fields where the glue reads them");
 
 static zl_stats stats_out;
 static zl_list empty_list;
@@ -69,22 +70,13 @@ int32_t zl_x_create(uint32_t ring_entries, uint32_t ring_flags, int32_t sq_cpu, 
                     uint32_t recv_reserve, uint32_t idle_timeout_ms, uint32_t end_timeout_ms, uint32_t max_fd,
                     uint32_t send_ranges) {
     zl_reactor_config cfg = {
-        .ring_entries = ring_entries,
-        .ring_flags = ring_flags,
-        .sq_thread_cpu = sq_cpu,
-        .sq_thread_idle_ms = sq_idle_ms,
-        .recv_buffer_size_bytes = recv_buffer_size,
-        .buffer_ring_entries = buffer_ring_entries,
-        .cqe_batch = cqe_batch,
-        .max_connections = max_connections,
-        .incremental = incremental != 0,
-        .buf_group = buf_group,
-        .recv_budget_buffers = recv_budget,
-        .recv_reserve_buffers = recv_reserve,
-        .idle_timeout_ms = idle_timeout_ms,
-        .end_timeout_ms = end_timeout_ms,
-        .max_fd = max_fd,
-        .send_ranges = send_ranges,
+        .ring = {.entries = ring_entries, .flags = ring_flags, .sq_thread_cpu = sq_cpu,
+                 .sq_thread_idle_ms = sq_idle_ms, .cqe_batch = cqe_batch},
+        .bufs = {.size_bytes = recv_buffer_size, .entries = buffer_ring_entries, .group = buf_group,
+                 .incremental = incremental != 0},
+        .limits = {.max_connections = max_connections, .max_fd = max_fd, .send_ranges = send_ranges},
+        .budget = {.per_conn = recv_budget, .reserve = recv_reserve},
+        .timeouts = {.idle_ms = idle_timeout_ms, .end_ms = end_timeout_ms},
     };
     return zl_reactor_create(&cfg);
 }

@@ -1,5 +1,6 @@
 /* zl_budget.c — receive budgets (policy in zl_budget.h). */
 #include <stdlib.h>
+#include <string.h>
 #include "zl_budget.h"
 #include "zl_assert.h"
 #include "zl_host.h"
@@ -38,28 +39,20 @@ int32_t zl_budget_init(uint32_t slots, uint32_t entries, uint32_t per_conn, uint
     /* Leave pressure only well above the reserve, so a ring hovering at the
      * edge does not rescan the table every tick. */
     G.hysteresis = reserve / 2 + 1;
-    G.pressure = false;
-    last_free = 0;
-    G.paused = 0;
-    G.armed_paused = 0;
-    G.armed_multishot = 0;
-    G.pauses = 0;
     G.slots = slots;
-    G.resume = malloc((size_t)slots * sizeof(uint32_t));
-    G.starved = malloc((size_t)slots * sizeof(uint32_t));
-    G.nresume = G.shead = G.sn = 0;
-    if (!G.resume || !G.starved) {
-        zl_budget_fini();
+    /* Counters, flags and lists start empty: fini left G zeroed. One block
+     * holds both per-slot lists: the resume candidates, then the starved FIFO. */
+    G.resume = malloc(2 * (size_t)slots * sizeof(uint32_t));
+    if (!G.resume)
         return -ZL_ENOMEM;
-    }
+    G.starved = G.resume + slots;
     return 0;
 }
 
 void zl_budget_fini(void) {
-    free(G.resume);
-    free(G.starved);
-    G.resume = G.starved = NULL;
-    G.nresume = G.shead = G.sn = G.paused = G.armed_paused = G.armed_multishot = 0;
+    free(G.resume); /* and G.starved, in the same block */
+    memset(&G, 0, sizeof G);
+    last_free = 0;
 }
 
 static void unarm(zl_conn *c) {

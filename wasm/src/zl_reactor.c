@@ -81,15 +81,16 @@ static void teardown(void) {
 int32_t zl_reactor_create(const zl_reactor_config *cfg) {
     if (X.created)
         return -ZL_EALREADY;
-    if (cfg->ring_entries == 0 || cfg->ring_entries > 32768)
+    if (cfg->ring.entries == 0 || cfg->ring.entries > 32768)
         return -ZL_EINVAL;
-    if (cfg->cqe_batch == 0 || cfg->cqe_batch > 65536)
+    if (cfg->ring.cqe_batch == 0 || cfg->ring.cqe_batch > 65536)
         return -ZL_EINVAL;
-    uint32_t max_connections = cfg->max_connections == 0 ? 65536 : cfg->max_connections;
-    if (max_connections > (1u << 20) || cfg->max_fd == 0 || cfg->max_fd > (1u << 24) || cfg->send_ranges == 0 ||
-        cfg->send_ranges > (1u << 24))
+    uint32_t max_connections = cfg->limits.max_connections == 0 ? 65536 : cfg->limits.max_connections;
+    if (max_connections > (1u << 20) || cfg->limits.max_fd == 0 || cfg->limits.max_fd > (1u << 24) ||
+        cfg->limits.send_ranges == 0 || cfg->limits.send_ranges > (1u << 24))
         return -ZL_EINVAL;
-    int32_t ring = create_ring(cfg->ring_entries, cfg->ring_flags, cfg->sq_thread_cpu, cfg->sq_thread_idle_ms);
+    int32_t ring =
+        create_ring(cfg->ring.entries, cfg->ring.flags, cfg->ring.sq_thread_cpu, cfg->ring.sq_thread_idle_ms);
     if (ring < 0)
         return ring;
     X.ring = (uint32_t)ring;
@@ -98,20 +99,19 @@ int32_t zl_reactor_create(const zl_reactor_config *cfg) {
     int64_t f = zl_get_ring_flags(X.ring);
     X.ring_flags = f >= 0 ? (uint32_t)f : 0;
     X.defer_taskrun = (X.ring_flags & ZL_SETUP_DEFER_TASKRUN) != 0;
-    X.cqe_batch = cfg->cqe_batch;
-    zl_sweep_init(cfg->idle_timeout_ms, cfg->end_timeout_ms);
+    X.cqe_batch = cfg->ring.cqe_batch;
+    zl_sweep_init(cfg->timeouts.idle_ms, cfg->timeouts.end_ms);
     int32_t r;
-    if ((r = zl_conn_init(max_connections, cfg->max_fd)) < 0 ||
-        (r = zl_ev_init(ZL_EV_MAX(cfg->cqe_batch, zl_conn_capacity()))) < 0 ||
-        (r = zl_ranges_init(cfg->send_ranges)) < 0 || (r = zl_work_init(zl_conn_capacity())) < 0 ||
-        (r = zl_budget_init(zl_conn_capacity(), cfg->buffer_ring_entries, cfg->recv_budget_buffers,
-                            cfg->recv_reserve_buffers)) < 0 ||
-        (r = zl_buf_init(X.ring, cfg->buffer_ring_entries, cfg->recv_buffer_size_bytes, cfg->buf_group,
-                         cfg->incremental)) < 0) {
+    if ((r = zl_conn_init(max_connections, cfg->limits.max_fd)) < 0 ||
+        (r = zl_ev_init(ZL_EV_MAX(cfg->ring.cqe_batch, zl_conn_capacity()))) < 0 ||
+        (r = zl_ranges_init(cfg->limits.send_ranges)) < 0 || (r = zl_work_init(zl_conn_capacity())) < 0 ||
+        (r = zl_budget_init(zl_conn_capacity(), cfg->bufs.entries, cfg->budget.per_conn, cfg->budget.reserve)) < 0 ||
+        (r = zl_buf_init(X.ring, cfg->bufs.entries, cfg->bufs.size_bytes, cfg->bufs.group,
+                         cfg->bufs.incremental)) < 0) {
         teardown();
         return r;
     }
-    X.peek_buf = malloc((size_t)cfg->cqe_batch * sizeof(struct io_uring_cqe));
+    X.peek_buf = malloc((size_t)cfg->ring.cqe_batch * sizeof(struct io_uring_cqe));
     if (!X.peek_buf) {
         teardown();
         return -ZL_ENOMEM;

@@ -8,24 +8,35 @@
 #include <stdint.h>
 #include "zl_host.h"
 
-/* The `create` export's arguments, in reactor.wit's order. */
+/* The `create` export's arguments (reactor.wit `config`), grouped by the part
+ * of the reactor each one sizes. */
 typedef struct zl_reactor_config {
-    uint32_t ring_entries;
-    uint32_t ring_flags;
-    int32_t sq_thread_cpu;
-    uint32_t sq_thread_idle_ms;
-    uint32_t recv_buffer_size_bytes;
-    uint32_t buffer_ring_entries;
-    uint32_t cqe_batch;
-    uint32_t max_connections; /* 0: the default */
-    bool incremental;
-    uint32_t buf_group;
-    uint32_t recv_budget_buffers;
-    uint32_t recv_reserve_buffers;
-    uint32_t idle_timeout_ms;
-    uint32_t end_timeout_ms;
-    uint32_t max_fd;
-    uint32_t send_ranges;
+    struct {
+        uint32_t entries; /* SQ entries (CQ = 2x) */
+        uint32_t flags;   /* IORING_SETUP_* asked for */
+        int32_t sq_thread_cpu;
+        uint32_t sq_thread_idle_ms;
+        uint32_t cqe_batch; /* CQEs reaped per tick */
+    } ring;
+    struct {
+        uint32_t size_bytes; /* per provided buffer */
+        uint32_t entries;
+        uint32_t group;
+        bool incremental;
+    } bufs; /* the provided-buffer ring */
+    struct {
+        uint32_t max_connections; /* 0: the default */
+        uint32_t max_fd;
+        uint32_t send_ranges;
+    } limits; /* the tables sized at create() */
+    struct {
+        uint32_t per_conn;
+        uint32_t reserve;
+    } budget; /* in receive buffers */
+    struct {
+        uint32_t idle_ms;
+        uint32_t end_ms;
+    } timeouts;
 } zl_reactor_config;
 _Static_assert(sizeof(zl_reactor_config) == 64, "zl_reactor_config is 64 bytes");
 
