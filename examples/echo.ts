@@ -1,5 +1,5 @@
 // TCP echo server on io_uring.
-//   node --import tsx examples/echo.ts [--port 7000] [--host 127.0.0.1]
+//   node --import tsx examples/echo.ts [--port 7000] [--host 127.0.0.1] [--read receive|iterator] [--reactors N]
 // Every received chunk is written straight back from the receive buffer it
 // arrived in (zero copy: the core holds that buffer until the send completes).
 import { parseArgs } from 'node:util';
@@ -22,6 +22,8 @@ const { values } = parseArgs({
     port: { type: 'string', default: '7000' },
     host: { type: 'string', default: '127.0.0.1' },
     incremental: { type: 'boolean', default: false },
+    // --read receive|iterator: push-style conn.receive() (default) or for-await (one reactor).
+    read: { type: 'string', default: 'receive' },
     // --recv-buffer-size N: bytes per provided receive buffer (default 16384).
     'recv-buffer-size': { type: 'string' },
     // --reactors N: N worker threads, each with its own ring (src/cluster).
@@ -29,6 +31,11 @@ const { values } = parseArgs({
     distribution: { type: 'string', default: 'acceptor' },
   },
 });
+
+if (values.read !== 'receive' && values.read !== 'iterator') {
+  console.error(`--read must be receive or iterator, not ${values.read}`);
+  process.exit(2);
+}
 
 const reactor = {
   incremental: values.incremental,
@@ -48,12 +55,15 @@ const server = values.reactors !== undefined ? await listenCluster({
   port: Number(values.port),
   host: values.host,
   reactor,
-  async onConnection(conn) {
-    for await (const bytes of conn) {
-      if (!conn.write(bytes)) await conn.flush();
+  // Returning the promise closes the connection once the peer is done and everything is sent.
+  onConnection: values.read === 'iterator'
+    ? async (conn) => {
+      for await (const bytes of conn) {
+        if (!conn.write(bytes)) await conn.flush();
+      }
     }
-    // Returning closes the connection once everything is sent.
-  },
+    // Each chunk is valid until the handler returns; a received view is sent without a copy.
+    : (conn) => conn.receive((bytes) => (conn.write(bytes) ? undefined : conn.flush())),
 });
 
 const { address, port } = server.address();

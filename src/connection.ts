@@ -10,13 +10,15 @@ import type { Chunk, ChunkOwner } from './chunk.ts';
 import type { SocketAddress } from './addr.ts';
 import type { WriteSlab } from './write-slab.ts';
 import { toDuplex, toWeb, type WebStreams } from './adapters.ts';
-import { ConnectionReader } from './connection/reader.ts';
+import { invalidArgType } from './errors.ts';
+import { ConnectionReader, type DataHandler, type DeliveryQueue } from './connection/reader.ts';
 import { ConnectionWriter } from './connection/writer.ts';
 
 export { PIN_THRESHOLD } from './connection/writer.ts';
+export type { DataHandler } from './connection/reader.ts';
 
 /** What a connection needs from its reactor (implemented by the server). */
-export interface ConnectionEngine extends ChunkOwner {
+export interface ConnectionEngine extends ChunkOwner, DeliveryQueue {
   readonly reactor: Reactor;
   readonly recvSlab: number;
   readonly writeSlab: WriteSlab;
@@ -182,6 +184,24 @@ export class Connection implements AsyncIterable<Uint8Array> {
    */
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     return this.#r.iterator();
+  }
+
+  /**
+   * Push-style reading, the fast path: `fn(bytes)` is called with every
+   * received chunk, in order, from the reactor's turn (never inside your own
+   * call). `bytes` is a zero-copy view, valid until `fn` returns; copy what you
+   * keep (`bytes.slice()`). If `fn` returns a promise, delivery pauses (and
+   * `bytes` stays valid) until it settles: `(b) => conn.write(b) ? undefined :
+   * conn.flush()` is an echo with backpressure. Resolves at the end of the
+   * stream (peer half-closed or connection closed); rejects with what `fn`
+   * threw or rejected with, and nothing more is read. Return it from the
+   * connection handler to close the connection when the stream ends. One way of
+   * reading per connection: with `read()` or `for await` also in use, throws
+   * ERR_READ_PENDING.
+   */
+  receive(fn: DataHandler): Promise<void> {
+    if (typeof fn !== 'function') throw invalidArgType('fn', 'of type function', fn);
+    return this.#r.receive(this.#e, fn);
   }
 
   // ------------------------------------------------------------------ writing

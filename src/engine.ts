@@ -18,6 +18,8 @@ import { dispatchEvents, type EventSink } from './engine/dispatch.ts';
 import { guardReactor, zeroStats } from './engine/guard.ts';
 import { listenerError, strayHandoff } from './engine/listener.ts';
 import { PinTable } from './engine/pins.ts';
+import { Deliveries } from './engine/deliveries.ts';
+import type { ConnectionReader } from './connection/reader.ts';
 import { SweepTimer } from './engine/sweep.ts';
 
 export interface EngineHooks {
@@ -70,6 +72,8 @@ export class Engine implements ConnectionEngine {
   readonly #sweep: SweepTimer;
   /** Connections whose write the core refused for want of ranges (-ENOBUFS): retried after each tick. */
   readonly #blocked = new Set<Connection>();
+  /** receive() chunks of this tick, delivered after its dispatch. */
+  readonly #deliveries = new Deliveries();
   readonly #conns: (Connection | undefined)[] = [];
   #open = 0;
   /** References the app holds on each receive buffer (chunks not released). */
@@ -238,6 +242,7 @@ export class Engine implements ConnectionEngine {
     if (ev.length > 0) {
       this.counters.events += ev.length >>> 2;
       dispatchEvents(ev, this.#sink);
+      if (this.#deliveries.length > 0) this.#deliveries.run();
     }
     if (this.#blocked.size > 0) {
       const b = [...this.#blocked];
@@ -278,6 +283,10 @@ export class Engine implements ConnectionEngine {
   };
 
   // ------------------------------------------------------------------ ConnectionEngine
+
+  queueDelivery(r: ConnectionReader, bid: number, offset: number, length: number): void {
+    this.#deliveries.push(r, bid, offset, length);
+  }
 
   releaseBuffer(bid: number): void {
     if (!this.alive) return;

@@ -7,9 +7,38 @@ import { codes } from '../errors.ts';
 /** What read() waits with: the resolve function of its promise. */
 type ReadWaiter = (c: Chunk | null) => void;
 
+/**
+ * `receive()`'s handler: `bytes` is valid until it returns or, if it returns a
+ * promise, until that settles; delivery pauses meanwhile.
+ */
+export type DataHandler = (bytes: Uint8Array) => void | PromiseLike<void>;
+
+/**
+ * Where a receive() reader's chunks wait for the end of the tick's dispatch
+ * (the engine): handlers never run inside the event loop over a batch, so a
+ * handler that closes the server or throws cannot break the batch.
+ */
+export interface DeliveryQueue {
+  queueDelivery(r: ConnectionReader, bid: number, offset: number, length: number): void;
+}
+
+/** receive()'s state, made once per connection that calls it. */
+interface Push {
+  readonly fn: DataHandler;
+  readonly owner: ChunkOwner;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+  /** Deliveries waiting in the engine's queue. */
+  queued: number;
+  /** The chunk whose handler's promise has not settled yet (delivery paused). */
+  busy: Chunk | null;
+  done: boolean;
+}
+
 /** Every finished iterator answers with this one (for-await only reads `done`). */
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
 const READ_PENDING = 'a read() is already pending on this connection';
+const RECEIVING = 'this connection\'s data goes to its receive() handler';
 
 // A promise executor runs synchronously inside `new Promise`, so one shared
 // executor hands read()'s resolve function over through this variable: no
@@ -51,6 +80,8 @@ export class ConnectionReader implements AsyncIterator<Uint8Array> {
   };
   /** Why nothing more will be read: END_* bits (one field, not three booleans). */
   #end = 0;
+  /** receive()'s handler and state; null: chunks are read (read() or the iterator). */
+  #push: Push | null = null;
 
   /** The connection closed: nothing more will arrive. */
   get closed(): boolean { return (this.#end & END_CLOSED) !== 0; }
@@ -74,7 +105,7 @@ export class ConnectionReader implements AsyncIterator<Uint8Array> {
   }
 
   read(): Promise<Chunk | null> {
-    if (this.#waiter !== null) return Promise.reject(new ZerglingError(codes.READ_PENDING, READ_PENDING));
+    if (this.#waiter !== null || this.#push !== null) return Promise.reject(this.#pendingError());
     const c = this.takeChunk();
     if (c !== null) return Promise.resolve(c);
     if (this.atEnd) return Promise.resolve(null);
@@ -105,7 +136,7 @@ export class ConnectionReader implements AsyncIterator<Uint8Array> {
   // The hot path of every for-await server.
   next(): Promise<IteratorResult<Uint8Array>> {
     this.#finish();
-    if (this.#waiter !== null) return Promise.reject(new ZerglingError(codes.READ_PENDING, READ_PENDING));
+    if (this.#waiter !== null || this.#push !== null) return Promise.reject(this.#pendingError());
     const c = this.takeChunk();
     if (c !== null) {
       this.#current = c;
@@ -116,6 +147,104 @@ export class ConnectionReader implements AsyncIterator<Uint8Array> {
     const p = new Promise(ConnectionReader.#waitExecutor);
     this.#waiter = this;
     return p;
+  }
+
+  #pendingError(): ZerglingError {
+    return new ZerglingError(codes.READ_PENDING, this.#push !== null ? RECEIVING : READ_PENDING);
+  }
+
+  // ------------------------------------------------------------------ receive()
+
+  /**
+   * Hands every chunk to `fn`, in order, until the end of the stream; resolves
+   * then, or rejects with what `fn` threw (or its promise rejected with), after
+   * which the connection reads nothing more. No promise, iterator result or
+   * Chunk per delivery while `fn` keeps up.
+   */
+  receive(owner: ChunkOwner, fn: DataHandler): Promise<void> {
+    if (this.#waiter !== null || this.#push !== null) throw this.#pendingError();
+    const promise = new Promise<void>((resolve, reject) => {
+      this.#push = { fn, owner, resolve, reject, queued: 0, busy: null, done: false };
+    });
+    // Chunks that came before: delivered from a microtask, never inside the caller.
+    if (this.#hasChunks() || this.atEnd) queueMicrotask(() => this.#drain());
+    return promise;
+  }
+
+  /** @internal From the engine's queue, after the tick's dispatch. */
+  deliver(bid: number, offset: number, length: number): void {
+    const p = this.#push!;
+    p.queued--;
+    if (!p.owner.alive) return;
+    if (p.done || (this.#end & END_DISCARD) !== 0) { p.owner.releaseBuffer(bid); this.#settleEnd(); return; }
+    if (p.busy !== null || this.#hasChunks()) {
+      (this.#chunks ??= []).push(new Chunk(p.owner, bid, offset, length));
+      return;
+    }
+    let r: void | PromiseLike<void>;
+    try {
+      r = p.fn(new Uint8Array(p.owner.recvBuffer, offset, length));
+    } catch (err) {
+      p.owner.releaseBuffer(bid);
+      this.#fail(err);
+      return;
+    }
+    if (r !== undefined && r !== null && typeof r.then === 'function') {
+      this.#pause(new Chunk(p.owner, bid, offset, length), r);
+      return;
+    }
+    p.owner.releaseBuffer(bid);
+    this.#settleEnd();
+  }
+
+  /** The handler returned a promise: `c` stays the app's until it settles. */
+  #pause(c: Chunk, r: PromiseLike<void>): void {
+    const p = this.#push!;
+    p.busy = c;
+    r.then(() => {
+      p.busy = null;
+      c.releaseQuietly();
+      this.#drain();
+    }, (err: unknown) => {
+      p.busy = null;
+      c.releaseQuietly();
+      this.#fail(err);
+    });
+  }
+
+  /** Delivers queued chunks until the handler pauses or none is left. */
+  #drain(): void {
+    const p = this.#push!;
+    for (let c = this.takeChunk(); c !== null; c = this.takeChunk()) {
+      if (p.done || !p.owner.alive) { c.releaseQuietly(); continue; }
+      let r: void | PromiseLike<void>;
+      try {
+        r = p.fn(c.bytes);
+      } catch (err) {
+        c.releaseQuietly();
+        this.#fail(err);
+        return;
+      }
+      if (r !== undefined && r !== null && typeof r.then === 'function') { this.#pause(c, r); return; }
+      c.releaseQuietly();
+    }
+    this.#settleEnd();
+  }
+
+  #fail(err: unknown): void {
+    const p = this.#push!;
+    if (p.done) return;
+    p.done = true;
+    this.stopReading();
+    p.reject(err);
+  }
+
+  /** Resolves receive()'s promise once the stream ended and every delivery was made. */
+  #settleEnd(): void {
+    const p = this.#push;
+    if (p === null || p.done || this.#end === 0 || p.queued !== 0 || p.busy !== null || this.#hasChunks()) return;
+    p.done = true;
+    p.resolve();
   }
 
   return(): Promise<IteratorResult<Uint8Array>> {
@@ -150,10 +279,17 @@ export class ConnectionReader implements AsyncIterator<Uint8Array> {
       this.#chunkHead = 0;
     }
     if (this.#waiter !== null) this.#wake(null);
+    this.#settleEnd();
   }
 
   /** `owner`: the reactor (passed in, not kept: one field less per connection). */
-  onData(owner: ChunkOwner, bid: number, offset: number, length: number): void {
+  onData(owner: ChunkOwner & DeliveryQueue, bid: number, offset: number, length: number): void {
+    const p = this.#push;
+    if (p !== null && (this.#end & END_DISCARD) === 0) {
+      p.queued++;
+      owner.queueDelivery(this, bid, offset, length);
+      return;
+    }
     const chunk = new Chunk(owner, bid, offset, length);
     if ((this.#end & END_DISCARD) !== 0) { chunk.releaseQuietly(); return; }
     if (this.#waiter !== null) this.#wake(chunk);
@@ -173,5 +309,6 @@ export class ConnectionReader implements AsyncIterator<Uint8Array> {
 
   #wakeAtEnd(): void {
     if (this.#waiter !== null && !this.#hasChunks()) this.#wake(null);
+    this.#settleEnd();
   }
 }

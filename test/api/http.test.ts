@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import {
-  closeLeftovers, listen, assertNoLeaks, closedSocket, connect, deadline, procFds, readBytes, roundTrip, runtimeArgs,
+  closeLeftovers, listen, assertNoLeaks, closedSocket, connect, deadline, procFds, pattern, readBytes, roundTrip, runtimeArgs,
 } from './helpers.ts';
 
 function handler(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -239,19 +239,25 @@ for (const api of ['fast', 'fetch'] as const) {
   });
 }
 
-test('examples/echo.ts: echoes and exits cleanly on SIGINT', async () => {
-  const { child, port, exited } = await startExample('examples/echo.ts');
-  try {
-    const s = await connect(port);
-    const back = await deadline(roundTrip(s, Buffer.from('echo example')), 3000, 'echo');
-    assert.is(back.toString(), 'echo example');
-    s.end();
-    await closedSocket(s);
-  } finally {
-    signal(child, 'SIGINT');
-  }
-  assert.is(await deadline(exited, 8000, 'echo example exits on SIGINT'), 0);
-});
+for (const read of ['receive', 'iterator']) {
+  test(`examples/echo.ts --read ${read}: echoes 1 MiB, closes after the peer's FIN, exits cleanly on SIGINT`, async () => {
+    const { child, port, exited } = await startExample('examples/echo.ts', ['--read', read]);
+    try {
+      const s = await connect(port);
+      const back = await deadline(roundTrip(s, Buffer.from('echo example')), 3000, 'echo');
+      assert.is(back.toString(), 'echo example');
+      const big = pattern(1 << 20, 7);
+      const got = deadline(readBytes(s, big.length), 10_000, '1 MiB echo');
+      s.write(big);
+      assert.ok((await got).equals(big), 'every byte back, in order');
+      s.end();
+      await closedSocket(s);
+    } finally {
+      signal(child, 'SIGINT');
+    }
+    assert.is(await deadline(exited, 8000, 'echo example exits on SIGINT'), 0);
+  });
+}
 
 test.after.each(closeLeftovers);
 test.run();
