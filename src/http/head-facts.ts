@@ -2,7 +2,8 @@
 // framing (Content-Length, Transfer-Encoding), persistence (Connection,
 // the version), Host and Expect. HeadParser (parser.ts) extends this with the
 // byte-level state machine; the split keeps "which bytes are a field" apart
-// from "what the field means". A base class rather than a helper object: the
+// from "what the field means" (the parser finds a field line, field() records
+// where it lies and what it says). A base class rather than a helper object: the
 // parser calls field() once per header line, and a prototype method on the
 // same receiver costs nothing an extra object and load would.
 import { COMMA, HTAB, SP, TCHAR, eqLower } from './chars.ts';
@@ -88,8 +89,16 @@ export class HeadFacts {
     return -1;
   }
 
-  /** The framing and connection facts of one field line. False: refused. */
+  /**
+   * One field line: recorded in `fields` (its name, and its value without
+   * surrounding OWS), then its framing and connection facts. False: refused.
+   */
   protected field(buf: Uint8Array, ns: number, ne: number, vs: number, ve: number): boolean {
+    const i = this.fieldCount++ * 4, f = this.fields;
+    f[i] = ns;
+    f[i + 1] = ne;
+    f[i + 2] = vs;
+    f[i + 3] = ve;
     switch (ne - ns) {
       case 4:
         if (eqLower(buf, ns, ne, 'host') && ++this.#hosts > 1) { this.fail(400, 'more than one Host'); return false; }
