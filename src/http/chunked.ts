@@ -4,6 +4,7 @@
 // (validated, bounded, discarded). Incremental like the head parser: any byte
 // may end a call.
 import { CR, DQUOTE, BSLASH, COLON, EQ, FIELD, HEX, HTAB, LF, QDTEXT, QPAIR, SEMI, SP, TCHAR } from './chars.ts';
+import { Outcome } from './outcome.ts';
 
 const C_SIZE_FIRST = 0;
 const C_SIZE = 1;
@@ -31,14 +32,11 @@ const C_SIZE_BWS = 21;
 /** Hex digits of a chunk size, leading zeros included: 15 keep it a safe integer. */
 const MAX_SIZE_DIGITS = 15;
 
-export class ChunkedDecoder {
+export class ChunkedDecoder extends Outcome {
   /** Body bytes allowed in all (413 beyond). */
   maxBodySize: number;
   /** Bytes of chunk extensions (400 beyond) and of trailer fields (431 beyond) per body. */
   maxMetaSize: number;
-  done = false;
-  error = 0;
-  reason = '';
   /** The data span found by the last `decode()`, if dataLen > 0. */
   dataStart = 0;
   dataLen = 0;
@@ -53,14 +51,13 @@ export class ChunkedDecoder {
   #trailer = 0;
 
   constructor(maxBodySize: number, maxMetaSize: number) {
+    super();
     this.maxBodySize = maxBodySize;
     this.maxMetaSize = maxMetaSize;
   }
 
   reset(): void {
-    this.done = false;
-    this.error = 0;
-    this.reason = '';
+    this.resetOutcome();
     this.dataLen = 0;
     this.received = 0;
     this.#state = C_SIZE_FIRST;
@@ -70,11 +67,9 @@ export class ChunkedDecoder {
     this.#trailer = 0;
   }
 
-  #fail(status: number, reason: string): number {
-    this.error = status;
-    this.reason = reason;
+  protected override fail(status: number, reason: string): number {
     this.#state = C_ERROR;
-    return -1;
+    return super.fail(status, reason);
   }
 
   /**
@@ -90,7 +85,7 @@ export class ChunkedDecoder {
       const c = buf[p]!;
       switch (this.#state) {
         case C_SIZE_FIRST:
-          if (HEX[c] === 255) return this.#fail(400, 'bad chunk size');
+          if (HEX[c] === 255) return this.fail(400, 'bad chunk size');
           this.#size = 0;
           this.#digits = 0;
           this.#state = C_SIZE;
@@ -98,7 +93,7 @@ export class ChunkedDecoder {
         case C_SIZE: {
           const h = HEX[c]!;
           if (h !== 255) {
-            if (++this.#digits > MAX_SIZE_DIGITS) return this.#fail(400, 'chunk size too long');
+            if (++this.#digits > MAX_SIZE_DIGITS) return this.fail(400, 'chunk size too long');
             this.#size = this.#size * 16 + h;
             p++;
           } else if (c === CR) {
@@ -111,19 +106,19 @@ export class ChunkedDecoder {
             this.#state = C_SIZE_BWS;
             p++;
           } else {
-            return this.#fail(400, 'bad chunk size');
+            return this.fail(400, 'bad chunk size');
           }
           break;
         }
         case C_SIZE_BWS: // whitespace after a size must lead to an extension (BWS ";")
           if (c === SP || c === HTAB) { p++; break; }
-          if (c !== SEMI) return this.#fail(400, 'bad chunk size');
+          if (c !== SEMI) return this.fail(400, 'bad chunk size');
           this.#state = C_EXT_NAME_START;
           p++;
           break;
         case C_EXT_NAME_START:
           if (c === SP || c === HTAB) { p++; break; }
-          if (TCHAR[c] !== 1) return this.#fail(400, 'bad chunk extension');
+          if (TCHAR[c] !== 1) return this.fail(400, 'bad chunk extension');
           this.#state = C_EXT_NAME;
           break;
         case C_EXT_NAME:
@@ -132,7 +127,7 @@ export class ChunkedDecoder {
           else if (c === SEMI) this.#state = C_EXT_NAME_START;
           else if (c === SP || c === HTAB) this.#state = C_EXT_AFTER_NAME;
           else if (c === CR) this.#state = C_SIZE_LF;
-          else return this.#fail(400, 'bad chunk extension');
+          else return this.fail(400, 'bad chunk extension');
           p++;
           break;
         case C_EXT_AFTER_NAME:
@@ -140,13 +135,13 @@ export class ChunkedDecoder {
           if (c === EQ) this.#state = C_EXT_VALUE_START;
           else if (c === SEMI) this.#state = C_EXT_NAME_START;
           else if (c === CR) this.#state = C_SIZE_LF;
-          else return this.#fail(400, 'bad chunk extension');
+          else return this.fail(400, 'bad chunk extension');
           p++;
           break;
         case C_EXT_VALUE_START:
           if (c === SP || c === HTAB) { p++; break; }
           if (c === DQUOTE) { this.#state = C_EXT_QUOTED; p++; break; }
-          if (TCHAR[c] !== 1) return this.#fail(400, 'bad chunk extension value');
+          if (TCHAR[c] !== 1) return this.fail(400, 'bad chunk extension value');
           this.#state = C_EXT_TOKEN;
           break;
         case C_EXT_TOKEN:
@@ -154,17 +149,17 @@ export class ChunkedDecoder {
           if (c === SEMI) this.#state = C_EXT_NAME_START;
           else if (c === SP || c === HTAB) this.#state = C_EXT_AFTER_VALUE;
           else if (c === CR) this.#state = C_SIZE_LF;
-          else return this.#fail(400, 'bad chunk extension value');
+          else return this.fail(400, 'bad chunk extension value');
           p++;
           break;
         case C_EXT_QUOTED:
           if (c === DQUOTE) this.#state = C_EXT_AFTER_VALUE;
           else if (c === BSLASH) this.#state = C_EXT_QUOTED_PAIR;
-          else if (QDTEXT[c] !== 1) return this.#fail(400, 'bad chunk extension value');
+          else if (QDTEXT[c] !== 1) return this.fail(400, 'bad chunk extension value');
           p++;
           break;
         case C_EXT_QUOTED_PAIR:
-          if (QPAIR[c] !== 1) return this.#fail(400, 'bad chunk extension value');
+          if (QPAIR[c] !== 1) return this.fail(400, 'bad chunk extension value');
           this.#state = C_EXT_QUOTED;
           p++;
           break;
@@ -172,16 +167,16 @@ export class ChunkedDecoder {
           if (c === SP || c === HTAB) { p++; break; }
           if (c === SEMI) this.#state = C_EXT_NAME_START;
           else if (c === CR) this.#state = C_SIZE_LF;
-          else return this.#fail(400, 'bad chunk extension');
+          else return this.fail(400, 'bad chunk extension');
           p++;
           break;
         case C_SIZE_LF:
-          if (c !== LF) return this.#fail(400, 'CR without LF in a chunk header');
+          if (c !== LF) return this.fail(400, 'CR without LF in a chunk header');
           p++;
           if (this.#size === 0) {
             this.#state = C_TRAILER_START;
           } else {
-            if (this.received + this.#size > this.maxBodySize) return this.#fail(413, 'body too large');
+            if (this.received + this.#size > this.maxBodySize) return this.fail(413, 'body too large');
             this.#left = this.#size;
             this.#state = C_DATA;
           }
@@ -197,39 +192,39 @@ export class ChunkedDecoder {
           return p;
         }
         case C_DATA_CR:
-          if (c !== CR) return this.#fail(400, 'chunk data longer than its size');
+          if (c !== CR) return this.fail(400, 'chunk data longer than its size');
           this.#state = C_DATA_LF;
           p++;
           break;
         case C_DATA_LF:
-          if (c !== LF) return this.#fail(400, 'CR without LF after chunk data');
+          if (c !== LF) return this.fail(400, 'CR without LF after chunk data');
           this.#state = C_SIZE_FIRST;
           p++;
           break;
         case C_TRAILER_START:
           if (c === CR) { this.#state = C_END_LF; p++; break; }
-          if (TCHAR[c] !== 1) return this.#fail(400, 'bad trailer field');
+          if (TCHAR[c] !== 1) return this.fail(400, 'bad trailer field');
           this.#state = C_TRAILER_NAME;
           break;
         case C_TRAILER_NAME:
           if (TCHAR[c] === 1) { p++; break; }
-          if (c !== COLON) return this.#fail(400, 'bad trailer field name');
+          if (c !== COLON) return this.fail(400, 'bad trailer field name');
           this.#state = C_TRAILER_VALUE;
           p++;
           break;
         case C_TRAILER_VALUE:
           if (FIELD[c] === 1) { p++; break; }
-          if (c !== CR) return this.#fail(400, 'control character in a trailer field');
+          if (c !== CR) return this.fail(400, 'control character in a trailer field');
           this.#state = C_TRAILER_LF;
           p++;
           break;
         case C_TRAILER_LF:
-          if (c !== LF) return this.#fail(400, 'CR without LF in a trailer field');
+          if (c !== LF) return this.fail(400, 'CR without LF in a trailer field');
           this.#state = C_TRAILER_START;
           p++;
           break;
         case C_END_LF:
-          if (c !== LF) return this.#fail(400, 'CR without LF after the trailer section');
+          if (c !== LF) return this.fail(400, 'CR without LF after the trailer section');
           this.#state = C_DONE;
           this.done = true;
           return p + 1;
@@ -241,9 +236,9 @@ export class ChunkedDecoder {
       // Extension and trailer bytes are not body bytes, yet cost work: bounded per body.
       const st = this.#state;
       if ((st >= C_EXT_NAME_START && st <= C_EXT_AFTER_VALUE) || st === C_SIZE_BWS) {
-        if (++this.#ext > this.maxMetaSize) return this.#fail(400, 'chunk extensions too long');
+        if (++this.#ext > this.maxMetaSize) return this.fail(400, 'chunk extensions too long');
       } else if (st >= C_TRAILER_START && st <= C_TRAILER_LF) {
-        if (++this.#trailer > this.maxMetaSize) return this.#fail(431, 'trailer section too large');
+        if (++this.#trailer > this.maxMetaSize) return this.fail(431, 'trailer section too large');
       }
     }
     return p;

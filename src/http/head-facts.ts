@@ -7,6 +7,7 @@
 // parser calls field() once per header line, and a prototype method on the
 // same receiver costs nothing an extra object and load would.
 import { COMMA, HTAB, SP, TCHAR, eqLower } from './chars.ts';
+import { Outcome } from './outcome.ts';
 
 export interface HeadLimits {
   /** Request line + header fields + the empty line, bytes. */
@@ -22,14 +23,9 @@ export interface HeadLimits {
 /** Content-Length digits beyond which the value cannot fit a safe integer. */
 const MAX_LENGTH_DIGITS = 15;
 
-export class HeadFacts {
+export class HeadFacts extends Outcome {
   readonly limits: HeadLimits;
-  // ---- results (valid once `done`)
-  done = false;
-  /** HTTP status to refuse the request with (400, 413, 414, 417, 431, 501, 505), or 0. */
-  error = 0;
-  /** Which rule refused it (for logs and tests). */
-  reason = '';
+  // ---- results (valid once `done`; `error` and `reason` are Outcome's)
   methodStart = 0;
   methodEnd = 0;
   targetStart = 0;
@@ -58,15 +54,14 @@ export class HeadFacts {
   #teOther = false;
 
   constructor(limits: HeadLimits) {
+    super();
     this.limits = limits;
     this.fields = new Int32Array(limits.maxHeaders * 4);
   }
 
   /** Forgets what the previous request's fields said (HeadParser.reset). */
   protected resetFacts(): void {
-    this.done = false;
-    this.error = 0;
-    this.reason = '';
+    this.resetOutcome();
     this.minor = 1;
     this.fieldCount = 0;
     this.contentLength = -1;
@@ -80,13 +75,6 @@ export class HeadFacts {
     this.#teChunked = 0;
     this.#teLastChunked = false;
     this.#teOther = false;
-  }
-
-  /** Refuses the request; HeadParser also stops its state machine. Returns -1 for `execute`. */
-  protected fail(status: number, reason: string): number {
-    this.error = status;
-    this.reason = reason;
-    return -1;
   }
 
   /**
