@@ -130,6 +130,26 @@ export function hostCalls(host: Host): HostCalls {
   };
 }
 
+/** What hands fds between guests: the addon's guest, or the simulated kernel (-errno results). */
+export interface FdHandOffCalls {
+  releaseFd(fd: number): number;
+  claimFd(fd: number): number;
+}
+
+/** Backend.releaseFd and claimFd over a guest's own calls: a negative result throws, as Backend promises. */
+export function fdHandOff(guest: FdHandOffCalls): Pick<Backend, 'releaseFd' | 'claimFd'> {
+  return {
+    releaseFd(fd: number): void {
+      const r = guest.releaseFd(fd);
+      if (r < 0) throw errnoError(r, 'releaseFd', `fd ${fd}`);
+    },
+    claimFd(fd: number): void {
+      const r = guest.claimFd(fd);
+      if (r < 0) throw errnoError(r, 'claimFd', `fd ${fd}`);
+    },
+  };
+}
+
 /** Linux errno names for the negative results of host calls (the generated table). */
 export const ERRNO: Readonly<Record<number, string>> = ERRNO_NAMES;
 
