@@ -59,8 +59,6 @@ export interface Backend {
   slabDestroy(slab: number): HostResult;
   /** Frees a ring behind the core's back: only after a trap, when the core cannot be asked. */
   destroyRing(ring: number): HostResult;
-  /** CQEs waiting in the ring, an overflow backlog included: whether another tick is due. */
-  cqReady(ring: number): HostResult;
   /** The peer's address of a guest socket. */
   peerAddress(fd: number): SockAddr;
   /** The local address of a guest socket. */
@@ -117,7 +115,7 @@ export interface Backend {
 }
 
 /** The Backend methods that are one host call each: both backends (and test hosts) spread these in. */
-export type HostCalls = Pick<Backend, 'closeFd' | 'slabCreate' | 'slabDestroy' | 'destroyRing' | 'cqReady' |
+export type HostCalls = Pick<Backend, 'closeFd' | 'slabCreate' | 'slabDestroy' | 'destroyRing' |
   'peerAddress' | 'localAddress' | 'pinThreadToCpu'>;
 
 export function hostCalls(host: Host): HostCalls {
@@ -126,10 +124,29 @@ export function hostCalls(host: Host): HostCalls {
     slabCreate: (size) => host.slabCreate(size),
     slabDestroy: (slab) => host.slabDestroy(slab),
     destroyRing: (ring) => host.destroyRing(ring),
-    cqReady: (ring) => host.cqReady(ring),
     peerAddress: (fd) => host.getpeername(fd),
     localAddress: (fd) => host.getsockname(fd),
     pinThreadToCpu: (cpu) => host.pinCurrentThreadToCpu(cpu),
+  };
+}
+
+/** What hands fds between guests: the addon's guest, or the simulated kernel (-errno results). */
+export interface FdHandOffCalls {
+  releaseFd(fd: number): number;
+  claimFd(fd: number): number;
+}
+
+/** Backend.releaseFd and claimFd over a guest's own calls: a negative result throws, as Backend promises. */
+export function fdHandOff(guest: FdHandOffCalls): Pick<Backend, 'releaseFd' | 'claimFd'> {
+  return {
+    releaseFd(fd: number): void {
+      const r = guest.releaseFd(fd);
+      if (r < 0) throw errnoError(r, 'releaseFd', `fd ${fd}`);
+    },
+    claimFd(fd: number): void {
+      const r = guest.claimFd(fd);
+      if (r < 0) throw errnoError(r, 'claimFd', `fd ${fd}`);
+    },
   };
 }
 

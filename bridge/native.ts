@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { HOST_NAMES, ZerglingError, errnoError, hostCalls } from './backend.ts';
+import { HOST_NAMES, ZerglingError, errnoError, fdHandOff, hostCalls } from './backend.ts';
 import { ENOSYS, EPERM } from './consts.ts';
 import { locateNativeHelper } from './native-load.ts';
 import type { Backend, Host } from './backend.ts';
@@ -229,14 +229,7 @@ export function createNativeBackend(): NativeBackend {
     ownedFds(): number {
       return a.ownedFds();
     },
-    releaseFd(fd: number): void {
-      const r = a.releaseFd(fd);
-      if (r < 0) throw errnoError(r, 'releaseFd', `fd ${fd}`);
-    },
-    claimFd(fd: number): void {
-      const r = a.claimFd(fd);
-      if (r < 0) throw errnoError(r, 'claimFd', `fd ${fd}`);
-    },
+    ...fdHandOff(a),
     ringInfo(ring: number): RingInfo {
       const r = a.ringInfo(ring);
       if (typeof r === 'number') throw errnoError(r, 'ringInfo', `ring ${ring}`);

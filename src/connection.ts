@@ -118,28 +118,21 @@ export class Connection implements AsyncIterable<Uint8Array> {
 
   // ------------------------------------------------------------------ info
 
-  get remoteAddress(): string | undefined { return this.#peerInfo()?.address; }
-  get remotePort(): number | undefined { return this.#peerInfo()?.port; }
-  get remoteFamily(): 'IPv4' | 'IPv6' | undefined { return this.#peerInfo()?.family; }
-  get localAddress(): string | undefined { return this.#localInfo()?.address; }
-  get localPort(): number | undefined { return this.#localInfo()?.port; }
+  get remoteAddress(): string | undefined { return this.#address('peer')?.address; }
+  get remotePort(): number | undefined { return this.#address('peer')?.port; }
+  get remoteFamily(): 'IPv4' | 'IPv6' | undefined { return this.#address('peer')?.family; }
+  get localAddress(): string | undefined { return this.#address('local')?.address; }
+  get localPort(): number | undefined { return this.#address('local')?.port; }
 
-  #peerInfo(): SocketAddress | undefined {
+  /** The peer's or the local address, asked of the kernel once; not once closed (the fd may be another socket's by then). */
+  #address(side: 'peer' | 'local'): SocketAddress | undefined {
     const x = this.#extras();
-    if (x.peer === null) {
+    let a = x[side];
+    if (a === null) {
       if (this.#isClosed) return undefined;
-      x.peer = this.#e.peerAddress(this.fd);
+      a = x[side] = side === 'peer' ? this.#e.peerAddress(this.fd) : this.#e.localAddress(this.fd);
     }
-    return x.peer;
-  }
-
-  #localInfo(): SocketAddress | undefined {
-    const x = this.#extras();
-    if (x.local === null) {
-      if (this.#isClosed) return undefined;
-      x.local = this.#e.localAddress(this.fd);
-    }
-    return x.local;
+    return a;
   }
 
   get state(): ConnectionState {

@@ -17,23 +17,30 @@ export const codes = Object.freeze({
   ABORT: 'ABORT_ERR',
 } as const);
 
-export class ZerglingTypeError extends TypeError {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'TypeError';
-    this.code = code;
-  }
+/** A builtin error class (its statics kept) whose constructor takes a `code` first. */
+type WithCode<C extends ErrorConstructor> = Omit<C, 'prototype'> & {
+  new (code: string, message: string): InstanceType<C> & { readonly code: string };
+};
+
+/**
+ * A builtin error class whose instances also carry a string `code`, and keep
+ * the builtin's name ('TypeError', not the subclass's), as Node's own
+ * ERR_* errors do: `instanceof TypeError` and `err.name` read the same.
+ */
+function withCode<C extends ErrorConstructor>(Base: C): WithCode<C> {
+  return class extends (Base as ErrorConstructor) {
+    readonly code: string;
+    constructor(code: string, message: string) {
+      super(message);
+      this.name = Base.name;
+      this.code = code;
+    }
+  } as unknown as WithCode<C>;
 }
 
-export class ZerglingRangeError extends RangeError {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'RangeError';
-    this.code = code;
-  }
-}
+export class ZerglingTypeError extends withCode(TypeError) {}
+
+export class ZerglingRangeError extends withCode(RangeError) {}
 
 function describe(value: unknown): string {
   if (value === null) return 'null';

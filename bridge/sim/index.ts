@@ -2,7 +2,7 @@
 // 'sim'), over a deterministic model of io_uring and TCP. No N-API, no
 // syscalls, no wall clock: every decision comes from one seed, so a run
 // replays exactly. See DIFFERENCES.md for where the model departs from Linux.
-import { errnoError, hostCalls } from '../backend.ts';
+import { errnoError, fdHandOff, hostCalls } from '../backend.ts';
 import type { Backend, Host } from '../backend.ts';
 import { EBADF, EBUSY, EEXIST, EINVAL } from './consts.ts';
 import { SimKernel } from './kernel.ts';
@@ -141,14 +141,7 @@ export function createSimBackend(opts: SimOptions): SimBackend {
     now(): number {
       return world.now / 1e6;
     },
-    releaseFd(fd: number): void {
-      const r = kernel.releaseFd(fd);
-      if (r < 0) throw errnoError(r, 'releaseFd', `fd ${fd}`);
-    },
-    claimFd(fd: number): void {
-      const r = kernel.claimFd(fd);
-      if (r < 0) throw errnoError(r, 'claimFd', `fd ${fd}`);
-    },
+    ...fdHandOff(kernel),
     client(o?: ClientOptions): SimClient {
       return kernel.net.client(o);
     },

@@ -42,127 +42,94 @@ import * as socket from './kernel/socket.ts';
 import * as sockopt from './kernel/sockopt.ts';
 import * as sqe from './kernel/sqe.ts';
 import * as submission from './kernel/submit.ts';
-import type { Cqe, CqeResult, SlabRange, SockAddr, SockAddrIn, SockAddrIn6, Timespec } from './kernel/types.ts';
+import type { KernelState } from './kernel/state.ts';
+import type { Cqe, CqeResult, SockAddr, Timespec } from './kernel/types.ts';
 import * as C from './consts.ts';
 
+/**
+ * The calls that are one module's function with the kernel as its first
+ * argument, by name: SimKernel has each as a method (installed below the
+ * class), so this table is the whole of what those methods do.
+ */
+const DELEGATED = {
+  // ring lifecycle
+  createRingEx: lifecycle.createRingEx,
+  destroyRing: lifecycle.destroyRing,
+  getRingFlags: lifecycle.getRingFlags,
+  // submission
+  getSqe: sqe.getSqe,
+  submit: submission.submit,
+  submitAndWait: submission.submitAndWait,
+  submitAndWaitTimeout: submission.submitAndWaitTimeout,
+  enter: submission.enter,
+  sqReady: submission.sqReady,
+  // completion
+  waitCqe: completion.waitCqe,
+  waitCqes: completion.waitCqes,
+  peekBatchCqe: completion.peekBatchCqe,
+  cqAdvance: completion.cqAdvance,
+  cqReady: completion.cqReady,
+  // SQE preparation and user data
+  prepMultishotAccept: sqe.prepMultishotAccept,
+  prepRecvMultishotSelect: sqe.prepRecvMultishotSelect,
+  prepRecvSelect: sqe.prepRecvSelect,
+  prepSend: sqe.prepSend,
+  prepSendmsg: sqe.prepSendmsg,
+  prepCancel64: sqe.prepCancel64,
+  sqeSetData64: sqe.sqeSetData64,
+  // fused queueing (get-sqe + prep + sqe-set-data64 in one call)
+  queueMultishotAccept: sqe.queueMultishotAccept,
+  queueRecvMultishotSelect: sqe.queueRecvMultishotSelect,
+  queueRecvSelect: sqe.queueRecvSelect,
+  queueSend: sqe.queueSend,
+  queueSendmsg: sqe.queueSendmsg,
+  queueCancel64: sqe.queueCancel64,
+  // buffer ring
+  setupBufRing: bufring.setupBufRing,
+  freeBufRing: bufring.freeBufRing,
+  bufRingAdd: bufring.bufRingAdd,
+  bufRingAdvance: bufring.bufRingAdvance,
+  // slabs (slabCreate, slabDestroy are host calls; addSlab, slabInUse the sim backend's pinning)
+  slabCreate: slabs.slabCreate,
+  slabDestroy: slabs.slabDestroy,
+  addSlab: slabs.addSlab,
+  slabInUse: slabs.slabInUse,
+  // sockets
+  socket: socket.socket,
+  bind: socket.bind,
+  bind6: socket.bind6,
+  listen: socket.listen,
+  setsockopt: sockopt.setsockopt,
+  close: ownership.close,
+  fcntl: sockopt.fcntl,
+  shutdown: socket.shutdown,
+  getsockname: socket.getsockname,
+  getpeername: socket.getpeername,
+  // fd hand-off between guests (Backend.releaseFd / claimFd)
+  releaseFd: ownership.releaseFd,
+  claimFd: ownership.claimFd,
+} as const;
+
+/** A module function `(kernel, ...args) => result` as the kernel's method `(...args) => result`. */
+type Method<F> = F extends (k: KernelState, ...args: infer A) => infer R ? (...args: A) => R : never;
+type Delegated = { [K in keyof typeof DELEGATED]: Method<(typeof DELEGATED)[K]> };
+
+/** The methods of DELEGATED, typed here and installed on the prototype below the class. */
+export interface SimKernel extends Delegated {}
+
+/** The calls that adapt their arguments or need no module. */
 export class SimKernel extends KernelInspection {
-  // ---- ring lifecycle
   createRing(entries: number): number {
     return lifecycle.createRingEx(this, entries, 0, -1, 0);
-  }
-  createRingEx(entries: number, flags: number, sqThreadCpu: number, sqThreadIdleMs: number): number {
-    return lifecycle.createRingEx(this, entries, flags, sqThreadCpu, sqThreadIdleMs);
-  }
-  destroyRing(ring: number): number {
-    return lifecycle.destroyRing(this, ring);
-  }
-  getRingFlags(ring: number): bigint {
-    return lifecycle.getRingFlags(this, ring);
-  }
-
-  // ---- submission
-  getSqe(ring: number): number {
-    return sqe.getSqe(this, ring);
-  }
-  submit(ring: number): number {
-    return submission.submit(this, ring);
-  }
-  submitAndWait(ring: number, waitNr: number): number {
-    return submission.submitAndWait(this, ring, waitNr);
-  }
-  submitAndWaitTimeout(ring: number, waitNr: number, ts: Timespec): number {
-    return submission.submitAndWaitTimeout(this, ring, waitNr, ts);
-  }
-  enter(ring: number, toSubmit: number, minComplete: number, flags: number, ts: Timespec | undefined): number {
-    return submission.enter(this, ring, toSubmit, minComplete, flags, ts);
-  }
-
-  // ---- completion
-  waitCqe(ring: number): CqeResult {
-    return completion.waitCqe(this, ring);
   }
   waitCqeTimeout(ring: number, ts: Timespec): CqeResult {
     return completion.waitCqes(this, ring, 1, ts);
   }
-  waitCqes(ring: number, waitNr: number, ts: Timespec): CqeResult {
-    return completion.waitCqes(this, ring, waitNr, ts);
-  }
-  peekBatchCqe(ring: number, max: number): Uint8Array {
-    return completion.peekBatchCqe(this, ring, max);
-  }
   cqeSeen(ring: number): number {
     return completion.cqAdvance(this, ring, 1);
   }
-  cqAdvance(ring: number, count: number): number {
-    return completion.cqAdvance(this, ring, count);
-  }
-  cqReady(ring: number): number {
-    return completion.cqReady(this, ring);
-  }
-  sqReady(ring: number): number {
-    return submission.sqReady(this, ring);
-  }
-
-  // ---- SQE preparation
-  prepMultishotAccept(h: number, lfd: number, flags: number): number {
-    return sqe.prepMultishotAccept(this, h, lfd, flags);
-  }
-  prepRecvMultishotSelect(h: number, fd: number, bufGroup: number, flags: number): number {
-    return sqe.prepRecvMultishotSelect(this, h, fd, bufGroup, flags);
-  }
-  prepRecvSelect(h: number, fd: number, bufGroup: number, flags: number): number {
-    return sqe.prepRecvSelect(this, h, fd, bufGroup, flags);
-  }
-  prepSend(h: number, fd: number, slab: number, offset: number, len: number, flags: number): number {
-    return sqe.prepSend(this, h, fd, slab, offset, len, flags);
-  }
-  prepSendmsg(h: number, fd: number, iov: SlabRange[], flags: number): number {
-    return sqe.prepSendmsg(this, h, fd, iov, flags);
-  }
-  prepCancel64(h: number, userData: bigint, flags: number): number {
-    return sqe.prepCancel64(this, h, userData, flags);
-  }
-
-  // ---- user data
-  sqeSetData64(h: number, data: bigint): number {
-    return sqe.sqeSetData64(this, h, data);
-  }
   cqeGetData64(c: Cqe): bigint {
     return c.userData;
-  }
-
-  // ---- fused queueing (get-sqe + prep + sqe-set-data64 in one call)
-  queueMultishotAccept(ring: number, lfd: number, flags: number, userData: bigint): number {
-    return sqe.queueMultishotAccept(this, ring, lfd, flags, userData);
-  }
-  queueRecvMultishotSelect(ring: number, fd: number, bufGroup: number, flags: number, userData: bigint): number {
-    return sqe.queueRecvMultishotSelect(this, ring, fd, bufGroup, flags, userData);
-  }
-  queueRecvSelect(ring: number, fd: number, bufGroup: number, flags: number, userData: bigint): number {
-    return sqe.queueRecvSelect(this, ring, fd, bufGroup, flags, userData);
-  }
-  queueSend(ring: number, fd: number, slab: number, offset: number, len: number, flags: number, userData: bigint): number {
-    return sqe.queueSend(this, ring, fd, slab, offset, len, flags, userData);
-  }
-  queueSendmsg(ring: number, fd: number, iov: SlabRange[], flags: number, userData: bigint): number {
-    return sqe.queueSendmsg(this, ring, fd, iov, flags, userData);
-  }
-  queueCancel64(ring: number, target: bigint, flags: number, userData: bigint): number {
-    return sqe.queueCancel64(this, ring, target, flags, userData);
-  }
-
-  // ---- buffer ring
-  setupBufRing(ring: number, entries: number, bgid: number, flags: number): number {
-    return bufring.setupBufRing(this, ring, entries, bgid, flags);
-  }
-  freeBufRing(ring: number, br: number): number {
-    return bufring.freeBufRing(this, ring, br);
-  }
-  bufRingAdd(br: number, slab: number, offset: number, len: number, bid: number, mask: number, idx: number): number {
-    return bufring.bufRingAdd(this, br, slab, offset, len, bid, mask, idx);
-  }
-  bufRingAdvance(br: number, count: number): number {
-    return bufring.bufRingAdvance(this, br, count);
   }
   cqeHasBuffer(c: Cqe): boolean {
     return completion.cqeHasBuffer(c);
@@ -170,74 +137,25 @@ export class SimKernel extends KernelInspection {
   cqeBufferId(c: Cqe): number {
     return completion.cqeBufferId(c);
   }
-
-  // ---- slabs (slabCreate, slabDestroy are host calls; the rest is the sim backend's pinning)
-  slabCreate(size: number): number {
-    return slabs.slabCreate(this, size);
-  }
-  slabDestroy(slab: number): number {
-    return slabs.slabDestroy(this, slab);
-  }
-  addSlab(buffer: ArrayBuffer, pinned: boolean): number {
-    return slabs.addSlab(this, buffer, pinned);
-  }
-  slabInUse(slab: number): boolean {
-    return slabs.slabInUse(this, slab);
-  }
   isPinned(slab: number): boolean | undefined {
     return this.slabs.get(slab)?.pinned;
   }
   removeSlab(slab: number): void {
     this.slabs.delete(slab);
   }
-
-  // ---- sockets
-  socket(domain: number, type: number, protocol: number): number {
-    return socket.socket(this, domain, type, protocol);
-  }
-  bind(fd: number, addr: SockAddrIn): number {
-    return socket.bind(this, fd, addr);
-  }
-  bind6(fd: number, addr: SockAddrIn6): number {
-    return socket.bind6(this, fd, addr);
-  }
-  listen(fd: number, backlog: number): number {
-    return socket.listen(this, fd, backlog);
-  }
-  setsockopt(fd: number, level: number, optname: number, value: number): number {
-    return sockopt.setsockopt(this, fd, level, optname, value);
-  }
-  close(fd: number): number {
-    return ownership.close(this, fd);
-  }
-  fcntl(fd: number, cmd: number, arg: bigint): number {
-    return sockopt.fcntl(this, fd, cmd, arg);
-  }
   inetPton(af: number, src: string): SockAddr {
     return inetPton(af, src);
   }
-  shutdown(fd: number, how: number): number {
-    return socket.shutdown(this, fd, how);
-  }
-  getsockname(fd: number): SockAddr {
-    return socket.getsockname(this, fd);
-  }
-  getpeername(fd: number): SockAddr {
-    return socket.getpeername(this, fd);
-  }
-
-  // ---- fd hand-off between guests (Backend.releaseFd / claimFd)
-  releaseFd(fd: number): number {
-    return ownership.releaseFd(this, fd);
-  }
-  claimFd(fd: number): number {
-    return ownership.claimFd(this, fd);
-  }
-
-  // ---- affinity
   pinCurrentThreadToCpu(cpu: number): number {
     return cpu >= 0 && cpu < this.opts.cpus ? 0 : -C.EINVAL;
   }
+}
+
+for (const name of Object.keys(DELEGATED) as (keyof typeof DELEGATED)[]) {
+  const fn = DELEGATED[name] as (k: KernelState, ...args: unknown[]) => unknown;
+  // Made as a method (named, not enumerable), like those the class declares.
+  const { [name]: method } = { [name](this: SimKernel, ...args: unknown[]): unknown { return fn(this, ...args); } };
+  Object.defineProperty(SimKernel.prototype, name, { value: method, writable: true, configurable: true });
 }
 
 export { BufRing } from './kernel/bufring.ts';

@@ -6,8 +6,9 @@
 // unread data resets the connection, as Linux does.
 //
 // This file keeps the network itself (listeners, client ports, segment
-// delivery); the parts live in net/: addr.ts, byte-queue.ts, endpoint.ts,
-// listener.ts, client.ts. Everything public is re-exported from here.
+// delivery); the parts live in net/: addr.ts, byte-queue.ts (receive buffers
+// and clients' unsent bytes), endpoint.ts, listener.ts, client.ts. Everything
+// public is re-exported from here.
 import { AF_INET, AF_INET6, ECONNRESET } from './consts.ts';
 import type { World } from './world.ts';
 import { LOOPBACK4, V4MAPPED_LO_PREFIX, type Addr } from './net/addr.ts';

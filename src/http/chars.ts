@@ -23,6 +23,9 @@ const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
 /** tchar (RFC 9110 §5.6.2): method names, header names, codings, extension names. */
 export const TCHAR = table((c) => isAlpha(c) || isDigit(c) || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(c)));
 
+/** Whitespace of OWS and BWS (RFC 9110 §5.6.3). */
+export const OWS = table((c) => c === SP || c === HTAB);
+
 /** Bytes allowed inside a field value: VCHAR, obs-text, SP, HTAB (RFC 9110 §5.5). CTLs and DEL are not. */
 export const FIELD = table((c) => c === SP || c === HTAB || (c >= 0x21 && c <= 0x7e) || c >= 0x80);
 

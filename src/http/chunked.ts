@@ -3,7 +3,8 @@
 // handed out as positions in the caller's buffer (no copy), trailer fields
 // (validated, bounded, discarded). Incremental like the head parser: any byte
 // may end a call.
-import { CR, DQUOTE, BSLASH, COLON, EQ, FIELD, HEX, HTAB, LF, QDTEXT, QPAIR, SEMI, SP, TCHAR } from './chars.ts';
+import { CR, DQUOTE, BSLASH, COLON, EQ, FIELD, HEX, HTAB, LF, OWS, QDTEXT, QPAIR, SEMI, SP, TCHAR } from './chars.ts';
+import { Outcome } from './outcome.ts';
 
 const C_SIZE_FIRST = 0;
 const C_SIZE = 1;
@@ -27,18 +28,65 @@ const C_END_LF = 18;
 const C_DONE = 19;
 const C_ERROR = 20;
 const C_SIZE_BWS = 21;
+const C_STATES = 22;
 
 /** Hex digits of a chunk size, leading zeros included: 15 keep it a safe integer. */
 const MAX_SIZE_DIGITS = 15;
 
-export class ChunkedDecoder {
+// ---- The states that only move on bytes: extensions, line ends, trailer fields.
+// Each is a list of rules; the first whose byte or class matches names the next
+// state, and any other byte refuses the body (400) with the state's reason. A
+// table rather than a case per state: the rules read like the ABNF, and one
+// lookup serves every state. The other states count, hand out data or end the
+// body, and are cases of decode().
+
+/** [a byte or a class (a 256-entry table of 1s), the next state, AGAIN: that state reads the same byte]. */
+type Rule = readonly [on: number | Uint8Array, next: number, again?: typeof AGAIN];
+const AGAIN = true;
+
+/** TRANSITIONS[state << 8 | byte]: the next state, CONSUMED if the byte is used up; C_ERROR: refused. */
+const TRANSITIONS = new Uint8Array(C_STATES << 8).fill(C_ERROR);
+const CONSUMED = 0x80;
+const NEXT_STATE = 0x7f;
+const REFUSALS = new Array<string>(C_STATES).fill('');
+
+function rules(state: number, refusal: string, ...list: Rule[]): void {
+  REFUSALS[state] = refusal;
+  for (let c = 0; c < 256; c++) {
+    const r = list.find(([on]) => (typeof on === 'number' ? on === c : on[c] === 1));
+    if (r !== undefined) TRANSITIONS[(state << 8) | c] = r[1] | (r[2] === AGAIN ? 0 : CONSUMED);
+  }
+}
+
+// chunk-size [ BWS ";" ... ]: whitespace after a size must lead to an extension
+rules(C_SIZE_BWS, 'bad chunk size', [OWS, C_SIZE_BWS], [SEMI, C_EXT_NAME_START]);
+// chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ), ext-val = token / quoted-string
+rules(C_EXT_NAME_START, 'bad chunk extension', [OWS, C_EXT_NAME_START], [TCHAR, C_EXT_NAME, AGAIN]);
+rules(C_EXT_NAME, 'bad chunk extension',
+  [TCHAR, C_EXT_NAME], [EQ, C_EXT_VALUE_START], [SEMI, C_EXT_NAME_START], [OWS, C_EXT_AFTER_NAME], [CR, C_SIZE_LF]);
+rules(C_EXT_AFTER_NAME, 'bad chunk extension',
+  [OWS, C_EXT_AFTER_NAME], [EQ, C_EXT_VALUE_START], [SEMI, C_EXT_NAME_START], [CR, C_SIZE_LF]);
+rules(C_EXT_VALUE_START, 'bad chunk extension value',
+  [OWS, C_EXT_VALUE_START], [DQUOTE, C_EXT_QUOTED], [TCHAR, C_EXT_TOKEN, AGAIN]);
+rules(C_EXT_TOKEN, 'bad chunk extension value',
+  [TCHAR, C_EXT_TOKEN], [SEMI, C_EXT_NAME_START], [OWS, C_EXT_AFTER_VALUE], [CR, C_SIZE_LF]);
+rules(C_EXT_QUOTED, 'bad chunk extension value', [DQUOTE, C_EXT_AFTER_VALUE], [BSLASH, C_EXT_QUOTED_PAIR], [QDTEXT, C_EXT_QUOTED]);
+rules(C_EXT_QUOTED_PAIR, 'bad chunk extension value', [QPAIR, C_EXT_QUOTED]);
+rules(C_EXT_AFTER_VALUE, 'bad chunk extension', [OWS, C_EXT_AFTER_VALUE], [SEMI, C_EXT_NAME_START], [CR, C_SIZE_LF]);
+// chunk-data CRLF
+rules(C_DATA_CR, 'chunk data longer than its size', [CR, C_DATA_LF]);
+rules(C_DATA_LF, 'CR without LF after chunk data', [LF, C_SIZE_FIRST]);
+// trailer-section = *( field-line CRLF ), then the last CRLF (C_END_LF)
+rules(C_TRAILER_START, 'bad trailer field', [CR, C_END_LF], [TCHAR, C_TRAILER_NAME, AGAIN]);
+rules(C_TRAILER_NAME, 'bad trailer field name', [TCHAR, C_TRAILER_NAME], [COLON, C_TRAILER_VALUE]);
+rules(C_TRAILER_VALUE, 'control character in a trailer field', [FIELD, C_TRAILER_VALUE], [CR, C_TRAILER_LF]);
+rules(C_TRAILER_LF, 'CR without LF in a trailer field', [LF, C_TRAILER_START]);
+
+export class ChunkedDecoder extends Outcome {
   /** Body bytes allowed in all (413 beyond). */
   maxBodySize: number;
   /** Bytes of chunk extensions (400 beyond) and of trailer fields (431 beyond) per body. */
   maxMetaSize: number;
-  done = false;
-  error = 0;
-  reason = '';
   /** The data span found by the last `decode()`, if dataLen > 0. */
   dataStart = 0;
   dataLen = 0;
@@ -53,14 +101,13 @@ export class ChunkedDecoder {
   #trailer = 0;
 
   constructor(maxBodySize: number, maxMetaSize: number) {
+    super();
     this.maxBodySize = maxBodySize;
     this.maxMetaSize = maxMetaSize;
   }
 
   reset(): void {
-    this.done = false;
-    this.error = 0;
-    this.reason = '';
+    this.resetOutcome();
     this.dataLen = 0;
     this.received = 0;
     this.#state = C_SIZE_FIRST;
@@ -70,11 +117,9 @@ export class ChunkedDecoder {
     this.#trailer = 0;
   }
 
-  #fail(status: number, reason: string): number {
-    this.error = status;
-    this.reason = reason;
+  protected override fail(status: number, reason: string): number {
     this.#state = C_ERROR;
-    return -1;
+    return super.fail(status, reason);
   }
 
   /**
@@ -88,9 +133,10 @@ export class ChunkedDecoder {
     let p = pos;
     while (p < end) {
       const c = buf[p]!;
-      switch (this.#state) {
+      const st = this.#state;
+      switch (st) {
         case C_SIZE_FIRST:
-          if (HEX[c] === 255) return this.#fail(400, 'bad chunk size');
+          if (HEX[c] === 255) return this.fail(400, 'bad chunk size');
           this.#size = 0;
           this.#digits = 0;
           this.#state = C_SIZE;
@@ -98,7 +144,7 @@ export class ChunkedDecoder {
         case C_SIZE: {
           const h = HEX[c]!;
           if (h !== 255) {
-            if (++this.#digits > MAX_SIZE_DIGITS) return this.#fail(400, 'chunk size too long');
+            if (++this.#digits > MAX_SIZE_DIGITS) return this.fail(400, 'chunk size too long');
             this.#size = this.#size * 16 + h;
             p++;
           } else if (c === CR) {
@@ -111,77 +157,17 @@ export class ChunkedDecoder {
             this.#state = C_SIZE_BWS;
             p++;
           } else {
-            return this.#fail(400, 'bad chunk size');
+            return this.fail(400, 'bad chunk size');
           }
           break;
         }
-        case C_SIZE_BWS: // whitespace after a size must lead to an extension (BWS ";")
-          if (c === SP || c === HTAB) { p++; break; }
-          if (c !== SEMI) return this.#fail(400, 'bad chunk size');
-          this.#state = C_EXT_NAME_START;
-          p++;
-          break;
-        case C_EXT_NAME_START:
-          if (c === SP || c === HTAB) { p++; break; }
-          if (TCHAR[c] !== 1) return this.#fail(400, 'bad chunk extension');
-          this.#state = C_EXT_NAME;
-          break;
-        case C_EXT_NAME:
-          if (TCHAR[c] === 1) { p++; break; }
-          if (c === EQ) this.#state = C_EXT_VALUE_START;
-          else if (c === SEMI) this.#state = C_EXT_NAME_START;
-          else if (c === SP || c === HTAB) this.#state = C_EXT_AFTER_NAME;
-          else if (c === CR) this.#state = C_SIZE_LF;
-          else return this.#fail(400, 'bad chunk extension');
-          p++;
-          break;
-        case C_EXT_AFTER_NAME:
-          if (c === SP || c === HTAB) { p++; break; }
-          if (c === EQ) this.#state = C_EXT_VALUE_START;
-          else if (c === SEMI) this.#state = C_EXT_NAME_START;
-          else if (c === CR) this.#state = C_SIZE_LF;
-          else return this.#fail(400, 'bad chunk extension');
-          p++;
-          break;
-        case C_EXT_VALUE_START:
-          if (c === SP || c === HTAB) { p++; break; }
-          if (c === DQUOTE) { this.#state = C_EXT_QUOTED; p++; break; }
-          if (TCHAR[c] !== 1) return this.#fail(400, 'bad chunk extension value');
-          this.#state = C_EXT_TOKEN;
-          break;
-        case C_EXT_TOKEN:
-          if (TCHAR[c] === 1) { p++; break; }
-          if (c === SEMI) this.#state = C_EXT_NAME_START;
-          else if (c === SP || c === HTAB) this.#state = C_EXT_AFTER_VALUE;
-          else if (c === CR) this.#state = C_SIZE_LF;
-          else return this.#fail(400, 'bad chunk extension value');
-          p++;
-          break;
-        case C_EXT_QUOTED:
-          if (c === DQUOTE) this.#state = C_EXT_AFTER_VALUE;
-          else if (c === BSLASH) this.#state = C_EXT_QUOTED_PAIR;
-          else if (QDTEXT[c] !== 1) return this.#fail(400, 'bad chunk extension value');
-          p++;
-          break;
-        case C_EXT_QUOTED_PAIR:
-          if (QPAIR[c] !== 1) return this.#fail(400, 'bad chunk extension value');
-          this.#state = C_EXT_QUOTED;
-          p++;
-          break;
-        case C_EXT_AFTER_VALUE:
-          if (c === SP || c === HTAB) { p++; break; }
-          if (c === SEMI) this.#state = C_EXT_NAME_START;
-          else if (c === CR) this.#state = C_SIZE_LF;
-          else return this.#fail(400, 'bad chunk extension');
-          p++;
-          break;
         case C_SIZE_LF:
-          if (c !== LF) return this.#fail(400, 'CR without LF in a chunk header');
+          if (c !== LF) return this.fail(400, 'CR without LF in a chunk header');
           p++;
           if (this.#size === 0) {
             this.#state = C_TRAILER_START;
           } else {
-            if (this.received + this.#size > this.maxBodySize) return this.#fail(413, 'body too large');
+            if (this.received + this.#size > this.maxBodySize) return this.fail(413, 'body too large');
             this.#left = this.#size;
             this.#state = C_DATA;
           }
@@ -196,54 +182,28 @@ export class ChunkedDecoder {
           if (this.#left === 0) this.#state = C_DATA_CR;
           return p;
         }
-        case C_DATA_CR:
-          if (c !== CR) return this.#fail(400, 'chunk data longer than its size');
-          this.#state = C_DATA_LF;
-          p++;
-          break;
-        case C_DATA_LF:
-          if (c !== LF) return this.#fail(400, 'CR without LF after chunk data');
-          this.#state = C_SIZE_FIRST;
-          p++;
-          break;
-        case C_TRAILER_START:
-          if (c === CR) { this.#state = C_END_LF; p++; break; }
-          if (TCHAR[c] !== 1) return this.#fail(400, 'bad trailer field');
-          this.#state = C_TRAILER_NAME;
-          break;
-        case C_TRAILER_NAME:
-          if (TCHAR[c] === 1) { p++; break; }
-          if (c !== COLON) return this.#fail(400, 'bad trailer field name');
-          this.#state = C_TRAILER_VALUE;
-          p++;
-          break;
-        case C_TRAILER_VALUE:
-          if (FIELD[c] === 1) { p++; break; }
-          if (c !== CR) return this.#fail(400, 'control character in a trailer field');
-          this.#state = C_TRAILER_LF;
-          p++;
-          break;
-        case C_TRAILER_LF:
-          if (c !== LF) return this.#fail(400, 'CR without LF in a trailer field');
-          this.#state = C_TRAILER_START;
-          p++;
-          break;
         case C_END_LF:
-          if (c !== LF) return this.#fail(400, 'CR without LF after the trailer section');
+          if (c !== LF) return this.fail(400, 'CR without LF after the trailer section');
           this.#state = C_DONE;
           this.done = true;
           return p + 1;
         case C_DONE:
           return p;
-        default:
+        case C_ERROR:
           return -1;
+        default: { // the states of TRANSITIONS
+          const t = TRANSITIONS[(st << 8) | c]!;
+          if (t === C_ERROR) return this.fail(400, REFUSALS[st]!);
+          this.#state = t & NEXT_STATE;
+          if ((t & CONSUMED) !== 0) p++;
+        }
       }
       // Extension and trailer bytes are not body bytes, yet cost work: bounded per body.
-      const st = this.#state;
-      if ((st >= C_EXT_NAME_START && st <= C_EXT_AFTER_VALUE) || st === C_SIZE_BWS) {
-        if (++this.#ext > this.maxMetaSize) return this.#fail(400, 'chunk extensions too long');
-      } else if (st >= C_TRAILER_START && st <= C_TRAILER_LF) {
-        if (++this.#trailer > this.maxMetaSize) return this.#fail(431, 'trailer section too large');
+      const after = this.#state;
+      if ((after >= C_EXT_NAME_START && after <= C_EXT_AFTER_VALUE) || after === C_SIZE_BWS) {
+        if (++this.#ext > this.maxMetaSize) return this.fail(400, 'chunk extensions too long');
+      } else if (after >= C_TRAILER_START && after <= C_TRAILER_LF) {
+        if (++this.#trailer > this.maxMetaSize) return this.fail(431, 'trailer section too large');
       }
     }
     return p;

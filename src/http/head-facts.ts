@@ -2,10 +2,12 @@
 // framing (Content-Length, Transfer-Encoding), persistence (Connection,
 // the version), Host and Expect. HeadParser (parser.ts) extends this with the
 // byte-level state machine; the split keeps "which bytes are a field" apart
-// from "what the field means". A base class rather than a helper object: the
+// from "what the field means" (the parser finds a field line, field() records
+// where it lies and what it says). A base class rather than a helper object: the
 // parser calls field() once per header line, and a prototype method on the
 // same receiver costs nothing an extra object and load would.
 import { COMMA, HTAB, SP, TCHAR, eqLower } from './chars.ts';
+import { Outcome } from './outcome.ts';
 
 export interface HeadLimits {
   /** Request line + header fields + the empty line, bytes. */
@@ -21,14 +23,9 @@ export interface HeadLimits {
 /** Content-Length digits beyond which the value cannot fit a safe integer. */
 const MAX_LENGTH_DIGITS = 15;
 
-export class HeadFacts {
+export class HeadFacts extends Outcome {
   readonly limits: HeadLimits;
-  // ---- results (valid once `done`)
-  done = false;
-  /** HTTP status to refuse the request with (400, 413, 414, 417, 431, 501, 505), or 0. */
-  error = 0;
-  /** Which rule refused it (for logs and tests). */
-  reason = '';
+  // ---- results (valid once `done`; `error` and `reason` are Outcome's)
   methodStart = 0;
   methodEnd = 0;
   targetStart = 0;
@@ -57,15 +54,14 @@ export class HeadFacts {
   #teOther = false;
 
   constructor(limits: HeadLimits) {
+    super();
     this.limits = limits;
     this.fields = new Int32Array(limits.maxHeaders * 4);
   }
 
   /** Forgets what the previous request's fields said (HeadParser.reset). */
   protected resetFacts(): void {
-    this.done = false;
-    this.error = 0;
-    this.reason = '';
+    this.resetOutcome();
     this.minor = 1;
     this.fieldCount = 0;
     this.contentLength = -1;
@@ -81,15 +77,16 @@ export class HeadFacts {
     this.#teOther = false;
   }
 
-  /** Refuses the request; HeadParser also stops its state machine. Returns -1 for `execute`. */
-  protected fail(status: number, reason: string): number {
-    this.error = status;
-    this.reason = reason;
-    return -1;
-  }
-
-  /** The framing and connection facts of one field line. False: refused. */
+  /**
+   * One field line: recorded in `fields` (its name, and its value without
+   * surrounding OWS), then its framing and connection facts. False: refused.
+   */
   protected field(buf: Uint8Array, ns: number, ne: number, vs: number, ve: number): boolean {
+    const i = this.fieldCount++ * 4, f = this.fields;
+    f[i] = ns;
+    f[i + 1] = ne;
+    f[i + 2] = vs;
+    f[i + 3] = ve;
     switch (ne - ns) {
       case 4:
         if (eqLower(buf, ns, ne, 'host') && ++this.#hosts > 1) { this.fail(400, 'more than one Host'); return false; }

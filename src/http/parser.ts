@@ -202,11 +202,6 @@ export class HeadParser extends HeadFacts {
             if (ch === CR && q + 1 < end && buf[q + 1] === LF) {
               p = q + 2;
               if (p - this.headStart > lim.maxHeaderSize) return this.fail(431, 'header section too large');
-              const i = this.fieldCount++ * 4, f = this.fields;
-              f[i] = nameStart;
-              f[i + 1] = ne;
-              f[i + 2] = vs;
-              f[i + 3] = last;
               if (!this.field(buf, nameStart, ne, vs, last)) return -1;
               break;
             }
@@ -254,11 +249,6 @@ export class HeadParser extends HeadFacts {
           if (buf[p] !== LF) return this.fail(400, 'CR without LF');
           p++;
           if (p - this.headStart > lim.maxHeaderSize) return this.fail(431, 'header section too large');
-          const i = this.fieldCount++ * 4, f = this.fields;
-          f[i] = nameStart;
-          f[i + 1] = nameEnd;
-          f[i + 2] = tok;
-          f[i + 3] = lastNonWs;
           if (!this.field(buf, nameStart, nameEnd, tok, lastNonWs)) return -1;
           st = S_FIELD_START;
           break;

@@ -6,7 +6,7 @@ import type { World } from '../world.ts';
 import type { Net } from '../net.ts';
 import { LOOPBACK4, serverAddrFor } from './addr.ts';
 import { Endpoint } from './endpoint.ts';
-import { Outbox } from './outbox.ts';
+import { ByteQueue } from './byte-queue.ts';
 
 export interface ClientOptions {
   /** IPv4 (127.0.0.1) or IPv6 (::1). */
@@ -33,7 +33,7 @@ export class SimClient {
   /** The server's FIN was read (all data before it consumed). */
   eof = false;
   /** Bytes the application wrote and the stack has not transmitted yet. */
-  private readonly outbox = new Outbox();
+  private readonly outbox = new ByteQueue();
   bytesWritten = 0;
   bytesTransmitted = 0;
   bytesRead = 0;
@@ -243,11 +243,10 @@ export class SimClient {
       if (space <= 0) break;
       let n = Math.min(this.outbox.bytes, space, this.opts.segMax);
       if (n > 1 && this.world.rng.chance(f.segmentSplit)) n = this.world.rng.int(1, n - 1);
-      const seg = this.outbox.take(n);
+      const seg = this.outbox.shift(n);
       this.bytesTransmitted += n;
       ep.transmit(seg);
     }
-    this.outbox.compact();
     if (this.outbox.bytes === 0 && this.finPending && !ep.finSent) ep.sendFin();
   }
 }
