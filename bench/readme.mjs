@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { summarize, readJsonl, readMeta, familyOrder, big, fix } from './lib.mjs';
+import { summarize, readJsonl, readMeta, familyOrder, familyTable, big, fix } from './lib.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BEGIN = '<!-- bench:begin -->';
@@ -40,32 +40,14 @@ export function benchBlock(jsonl, metaFile) {
   p();
   p('Throughput as a ratio to the C io_uring reference in the same run (its own rate in brackets):');
   p();
-  p(`| workload | ${cols.join(' | ')} |`);
-  p(`|---|${cols.map(() => '---').join('|')}|`);
-  for (const w of workloads) {
-    const cells = cols.map((c) => {
-      const r = w.rows.find((x) => x.family === c);
-      if (!r) return '';
-      if (!Number.isFinite(r.rate)) return 'failed';
-      return r.server === w.ref ? `1.00 (${big(r.rate)}/s)` : fix(r.xref, 2);
-    });
-    p(`| ${w.name} | ${cells.join(' | ')} |`);
-  }
+  // The reference's own rate in brackets, every other server as a ratio to it.
+  for (const l of familyTable(workloads, cols, (r, w) => (r.server === w.ref ? `1.00 (${big(r.rate)}/s)` : fix(r.xref, 2)))) p(l);
   p();
   const lat = cols.filter((c) => c !== 'zergling fetch' && c !== 'node:http over zergling');
   p('p99 latency as a ratio to the reference, and peak RSS (MiB), per workload:');
   p();
-  p(`| workload | ${lat.map((c) => `${c} p99× / RSS`).join(' | ')} |`);
-  p(`|---|${lat.map(() => '---').join('|')}|`);
-  for (const w of workloads) {
-    const cells = lat.map((c) => {
-      const r = w.rows.find((x) => x.family === c);
-      if (!r || !Number.isFinite(r.rate)) return '';
-      const p99 = Number.isFinite(r.p99xref) ? fix(r.p99xref, 2) : '–';
-      return `${p99} / ${fix(r.rssKb / 1024, 1)}`;
-    });
-    p(`| ${w.name} | ${cells.join(' | ')} |`);
-  }
+  const latCell = (r) => `${Number.isFinite(r.p99xref) ? fix(r.p99xref, 2) : '–'} / ${fix(r.rssKb / 1024, 1)}`;
+  for (const l of familyTable(workloads, lat, latCell, { header: lat.map((c) => `${c} p99× / RSS`), failed: '' })) p(l);
   p();
   p(END);
   return out.join('\n');
