@@ -199,13 +199,15 @@ soak: build
 browser: build
 	$(NODE) --import tsx examples/browser/serve.ts --out $(B)/browser
 
-# ROUNDS interleaved rounds (medians quoted); the README's table is regenerated from the results.
+# ROUNDS interleaved rounds (medians quoted); the README's blocks (bench/readme.mjs) are regenerated from the results.
 bench: build
 	bash bench/run.sh
 	@if [ -z "$${OUT:-}" ]; then $(NODE) bench/readme.mjs --write; else echo "bench: OUT is set, README left alone"; fi
 
+# ns per host call -> bench/results/bridge.json; the README's bridge table is regenerated from it.
 bench-bridge: build
 	$(NODE) --import tsx bench/bridge.ts
+	$(NODE) bench/readme.mjs --write
 
 clean:
 	rm -rf $(B) $(GEN) native/build dist prebuilds

@@ -3,7 +3,14 @@
 // that loops N times inside Wasm; the loop, the JS->Wasm entry (once per N)
 // and, for peek, the guest's free() of each returned batch are included.
 // Median of 5 runs. Loopback only; a few seconds in total.
+// Prints the table and writes it to bench/results/bridge.json (or the path
+// given as the first argument): date, machine, node and jco versions, runs,
+// and per row name, ns, notes (and `within`: the row it is a part of).
+// bench/readme.mjs generates the README's bridge table from that file.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, release } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import type { Host } from '../bridge/index.ts';
 import { createNativeBackend } from '../bridge/native.ts';
 import {
@@ -12,6 +19,10 @@ import {
 import type { Probe } from '../test/bridge/probe.ts';
 
 const RUNS = 5;
+const OUT = process.argv[2] ?? fileURLToPath(new URL('results/bridge.json', import.meta.url));
+const JCO = (JSON.parse(readFileSync(fileURLToPath(new URL('../node_modules/@bytecodealliance/jco/package.json', import.meta.url)), 'utf8')) as {
+  version: string;
+}).version;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -49,7 +60,15 @@ const { probe: pTimed } = loadProbe(false, backend, (h: Host) => {
   return out as unknown as Host;
 });
 
-const rows: Array<[string, string, string]> = [];
+interface Row {
+  name: string;
+  ns: number;
+  notes: string;
+  within?: string;
+}
+const rows: Row[] = [];
+const row = (name: string, ns: number, notes: string, within?: string) =>
+  rows.push({ name, ns: Math.round(ns * 10) / 10, notes, ...(within === undefined ? {} : { within }) });
 
 // ---- a scalar import: sq-ready
 {
@@ -58,7 +77,7 @@ const rows: Array<[string, string, string]> = [];
   const N = 1_000_000;
   p.benchSqReady(ring, 100_000); // warm up (JIT of the glue)
   const ns = median(Array.from({ length: RUNS }, () => timeNs(() => p.benchSqReady(ring, N)))) / N;
-  rows.push(['sq-ready (scalar)', ns.toFixed(1), `${N} calls x ${RUNS} runs`]);
+  row('sq-ready (a scalar import)', ns, `${N.toLocaleString('en-US')} calls per run`);
   ok('destroy-ring', p.destroyRing(ring));
 }
 
@@ -75,7 +94,7 @@ const rows: Array<[string, string, string]> = [];
   const N = 200_000;
   if (p.benchPeek64(ring, 10_000) !== 64n * 10_000n) throw new Error('peek did not return 64 CQEs');
   const ns = median(Array.from({ length: RUNS }, () => timeNs(() => p.benchPeek64(ring, N)))) / N;
-  rows.push(['peek-batch-cqe, 64 CQEs', ns.toFixed(1), `${(ns / 64).toFixed(2)} ns per CQE; malloc+free in the guest included`]);
+  row('peek-batch-cqe returning 64 CQEs', ns, `${(ns / 64).toFixed(2)} ns per CQE; malloc + free in the guest included`);
   ok('cq-advance', p.cqAdvance(ring, 64));
   ok('destroy-ring', p.destroyRing(ring));
 }
@@ -122,11 +141,11 @@ async function sendSeq(): Promise<void> {
     subs.push(submitNs / N);
     rest.push(total - submitNs / N);
   }
-  rows.push(['get-sqe + prep-send + set-data64', median(totals).toFixed(1),
-    `per sequence, incl. 1 submit + cq-ready + cq-advance per ${BATCH} (${LEN}-byte sends)`]);
-  rows.push(['  of which submit (kernel send work)', median(subs).toFixed(1),
-    `${(median(subs) * BATCH / 1000).toFixed(1)} us per submit of ${BATCH} sends, timed in the host`]);
-  rows.push(['  the rest: the 3 host calls', median(rest).toFixed(1), `+ cq-ready + cq-advance per ${BATCH}, same runs`]);
+  const SEQ = 'get-sqe + prep-send + sqe-set-data64';
+  row(SEQ, median(totals), `per sequence, incl. 1 submit + cq-ready + cq-advance per ${BATCH} (${LEN}-byte sends)`);
+  row('of which submit (kernel send work)', median(subs),
+    `${(median(subs) * BATCH / 1000).toFixed(1)} us per submit of ${BATCH} sends, timed in the host`, SEQ);
+  row('the rest: the 3 host calls', median(rest), `+ cq-ready + cq-advance per ${BATCH}, same runs`, SEQ);
   if (client.received().length < expected) throw new Error(`client got ${client.received().length} of ${expected} bytes`);
   client.sock.destroy();
   ok('close', p.close(fd));
@@ -136,7 +155,22 @@ async function sendSeq(): Promise<void> {
 }
 await sendSeq();
 
-const w0 = Math.max(...rows.map((r) => r[0].length));
-console.log(`bridge micro-benchmark (Wasm -> jco 1.13.0 glue -> native backend), median of ${RUNS} runs`);
+const label = (r: Row) => (r.within === undefined ? r.name : `  ${r.name}`);
+const w0 = Math.max(...rows.map((r) => label(r).length));
+console.log(`bridge micro-benchmark (Wasm -> jco ${JCO} glue -> native backend), median of ${RUNS} runs`);
 console.log(`${'host call'.padEnd(w0)}  ${'ns/call'.padStart(8)}  notes`);
-for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padStart(8)}  ${c}`);
+for (const r of rows) console.log(`${label(r).padEnd(w0)}  ${r.ns.toFixed(1).padStart(8)}  ${r.notes}`);
+
+const results = {
+  date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+  command: 'make bench-bridge',
+  host_cpus: cpus().length,
+  cpu: cpus()[0]?.model.trim() ?? '?',
+  kernel: release(),
+  node: process.version,
+  jco: JCO,
+  runs: RUNS,
+  rows,
+};
+writeFileSync(OUT, `${JSON.stringify(results, null, 1)}\n`);
+console.log(`wrote ${OUT}`);

@@ -1,5 +1,6 @@
-// lib.mjs - shared by report.mjs and chart.mjs: read run.sh's JSONL, group
-// runs per workload and server, medians over rounds, ratio to the C reference.
+// lib.mjs - shared by report.mjs, chart.mjs and readme.mjs: read run.sh's
+// JSONL, group runs per workload and server, medians over rounds, ratio to the
+// C reference, and the workload x server-family Markdown table.
 // Plain Node, no dependencies.
 import { readFileSync } from 'node:fs';
 
@@ -158,3 +159,21 @@ export const big = (x) =>
         ? `${(x / 1e3).toFixed(1)}k`
         : x.toFixed(1);
 export const fix = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+
+// A Markdown table, one row per workload and one column per family in `cols`
+// (headed `header`): the cell is '' where the workload has no such server,
+// `failed` where it has one without a measured rate, and `cell(row, workload)`
+// otherwise. -> lines.
+export function familyTable(workloads, cols, cell, { header = cols, failed = 'failed', label = (w) => w.name } = {}) {
+  const lines = [`| workload | ${header.join(' | ')} |`, `|---|${header.map(() => '---').join('|')}|`];
+  for (const w of workloads) {
+    const cells = cols.map((c) => {
+      const r = w.rows.find((x) => x.family === c);
+      if (!r) return '';
+      if (!Number.isFinite(r.rate)) return failed;
+      return cell(r, w);
+    });
+    lines.push(`| ${label(w)} | ${cells.join(' | ')} |`);
+  }
+  return lines;
+}

@@ -2,7 +2,7 @@
 // JSONL on stdout: a ratio overview, then one table per workload.
 // msgs/s is the median over rounds; "x ref" divides by the C io_uring
 // reference's median in the same file (same invocation, same machine state).
-import { summarize, readJsonl, readMeta, familyOrder, big, fix } from './lib.mjs';
+import { summarize, readJsonl, readMeta, familyOrder, familyTable, big, fix } from './lib.mjs';
 
 const [file, metaFile] = process.argv.slice(2);
 if (!file) {
@@ -38,17 +38,7 @@ const families = familyOrder(new Set(workloads.flatMap((w) => w.rows.map((r) => 
 if (workloads.length) {
   p('## msgs/s ratio to the C io_uring reference');
   p();
-  p(`| workload | ${families.join(' | ')} |`);
-  p(`|---|${families.map(() => '---').join('|')}|`);
-  for (const w of workloads) {
-    const cells = families.map((f) => {
-      const r = w.rows.find((x) => x.family === f);
-      if (!r) return '';
-      if (!Number.isFinite(r.rate)) return 'failed';
-      return `${fix(r.xref, 2)} (${big(r.rate)})`;
-    });
-    p(`| ${w.name} | ${cells.join(' | ')} |`);
-  }
+  for (const l of familyTable(workloads, families, (r) => `${fix(r.xref, 2)} (${big(r.rate)})`)) p(l);
   p();
 }
 

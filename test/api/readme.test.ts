@@ -71,15 +71,33 @@ test('the README simulator example runs as written and prints a reproducible tra
   }
 });
 
-test('the README benchmark block is the one bench/readme.mjs generates from bench/results', async () => {
-  const root = fileURLToPath(new URL('../..', import.meta.url));
-  const { benchBlock } = (await import(pathToFileURL(join(root, 'bench/readme.mjs')).href)) as {
-    benchBlock: (jsonl: string, meta: string) => string;
+interface Block {
+  name: string;
+  text: string;
+}
+
+test('every README benchmark block is the one bench/readme.mjs generates from bench/results', async () => {
+  const { readmeBlocks, splice } = (await import(pathToFileURL(join(ROOT, 'bench/readme.mjs')).href)) as {
+    readmeBlocks: () => Block[];
+    splice: (text: string, blocks: Block[]) => string;
   };
-  const want = benchBlock(join(root, 'bench/results/latest.jsonl'), join(root, 'bench/results/latest.meta.json'));
-  const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  assert.ok(want.includes('| echo64 |'), 'the results file has rows');
-  assert.ok(readme.includes(want), 'README.md differs from `node bench/readme.mjs`: run `node bench/readme.mjs --write`');
+  const blocks = readmeBlocks();
+  assert.equal(blocks.map((b) => b.name).sort(), ['bench', 'bench-bridge', 'bench-http'], 'the blocks readme.mjs writes');
+  const want = Object.fromEntries(blocks.map((b) => [b.name, b.text]));
+  assert.ok(want['bench']!.includes('| echo64 |'), 'latest.jsonl has echo rows');
+  assert.ok(want['bench-http']!.includes('| http (') && want['bench-http']!.includes('| http_pipe16 ('), 'latest.jsonl has HTTP rows');
+  assert.not.ok(want['bench-http']!.includes('| echo64'), 'the HTTP block has HTTP rows only');
+  assert.ok(want['bench-bridge']!.includes('| sq-ready'), 'bridge.json has rows');
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const fix = 'run `node bench/readme.mjs --write`';
+  for (const { name, text } of blocks) {
+    const begin = `<!-- ${name}:begin -->`, end = `<!-- ${name}:end -->`;
+    const a = readme.indexOf(begin), b = readme.indexOf(end);
+    assert.ok(a >= 0 && b > a, `README.md has the ${begin} … ${end} block`);
+    assert.is(readme.indexOf(begin, a + 1), -1, `README.md has one ${begin}`);
+    assert.is(readme.slice(a, b + end.length), text, `README.md's ${name} block differs from the results files: ${fix}`);
+  }
+  assert.is(splice(readme, blocks), readme, `README.md differs from \`node bench/readme.mjs --write\`: ${fix}`);
 });
 
 test.run();
