@@ -175,8 +175,12 @@ export class ConnectionReader implements AsyncIterator<Uint8Array> {
   deliver(bid: number, offset: number, length: number): void {
     const p = this.#push!;
     p.queued--;
-    if (!p.owner.alive) return;
-    if (p.done || (this.#end & END_DISCARD) !== 0) { p.owner.releaseBuffer(bid); this.#settleEnd(); return; }
+    // A dead reactor's buffers are gone with it; a stopped reader drops what came.
+    if (!p.owner.alive || p.done || (this.#end & END_DISCARD) !== 0) {
+      p.owner.releaseBuffer(bid);
+      this.#settleEnd();
+      return;
+    }
     if (p.busy !== null || this.#hasChunks()) {
       (this.#chunks ??= []).push(new Chunk(p.owner, bid, offset, length));
       return;

@@ -170,4 +170,34 @@ test('chunks that arrived before receive() are delivered first, in order', async
   await closeAndCheck(sim, server);
 });
 
+test('server.close() while a handler promise is pending: close completes, nothing leaks, receive() settles after the promise', async () => {
+  const sim = createSimBackend({ seed: 4 });
+  let release: (() => void) | undefined;
+  let settled = false;
+  const server = await listen({
+    backend: sim, port: 0,
+    onConnection: (conn) => {
+      const done = conn.receive(() => new Promise<void>((r) => { release = r; }));
+      void done.then(() => { settled = true; });
+      return done;
+    },
+  });
+  const c = sim.client();
+  c.onConnect = () => { c.write(bytes(3, 5000)); };
+  c.connect(server.address().port);
+  await sim.runUntil(() => release !== undefined);
+  const closing = server.close({ deadlineMs: 50 });
+  await sim.runUntil(() => c.done);
+  assert.not.ok(settled, 'not settled while the handler holds its bytes');
+  release!();
+  await sim.runUntil(closing);
+  await sim.runUntil(() => settled);
+  assert.ok(settled, 'receive() settled once the handler promise did');
+  c.close();
+  sim.run();
+  const st = server.stats();
+  assert.is(st.connections, 0, 'no connection left');
+  assert.is(sim.ownedFds(), 0, 'no fd left in the simulated kernel');
+});
+
 test.run();
