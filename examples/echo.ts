@@ -24,7 +24,7 @@ const { values } = parseArgs({
     incremental: { type: 'boolean', default: false },
     // --read receive|iterator: push-style conn.receive() (default) or for-await (one reactor).
     read: { type: 'string', default: 'receive' },
-    // --recv-buffer-size N: bytes per provided receive buffer (default 16384).
+    // --recv-buffer-size N: bytes per provided receive buffer (default 32768).
     'recv-buffer-size': { type: 'string' },
     // --reactors N: N worker threads, each with its own ring (src/cluster).
     reactors: { type: 'string' },
