@@ -1,5 +1,6 @@
 // Shared helpers for the API tests: loopback clients, and the leak check that
 // runs after every native test (fds, buffers, connections: counted, not assumed).
+import { seededBytes } from './bytes.ts';
 import * as assert from 'uvu/assert';
 import net from 'node:net';
 import { listen as realListen, type Connection, type ListenOptions, type Server } from '../../src/index.ts';
@@ -124,13 +125,6 @@ export async function assertNoLeaks(server: Server, fdBaseline: number): Promise
 
 /** Deterministic pseudo-random bytes (xorshift32 from `seed`): a reordered or dropped byte shows. */
 export function pattern(len: number, seed = 1): Buffer {
-  const b = Buffer.allocUnsafe(len);
-  let x = (seed * 2654435761) >>> 0;
-  for (let i = 0; i < len; i++) {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    b[i] = x & 0xff;
-  }
-  return b;
+  const b = seededBytes(seed, len);
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }

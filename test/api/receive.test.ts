@@ -6,16 +6,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createSimBackend, type SimBackend, type SimClient } from '../../bridge/sim/index.ts';
 import { listen, type Connection, type Server } from '../../src/index.ts';
+import { seededBytes } from './bytes.ts';
 
-function bytes(seed: number, n: number): Uint8Array {
-  const b = new Uint8Array(n);
-  let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    b[i] = x & 0xff;
-  }
-  return b;
-}
+const bytes = seededBytes;
 
 interface Peer { client: SimClient; sent: Uint8Array; got: Buffer[] }
 

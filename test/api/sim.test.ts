@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import http from 'node:http';
 import { createSimBackend, type SimBackend, type SimClient, type SimFaults } from '../../bridge/sim/index.ts';
 import { listen, type Connection, type ListenOptions, type Server } from '../../src/index.ts';
+import { seededBytes } from './bytes.ts';
 
 /** sim.runUntil, as a boolean for the assertions below (a stall or timeout rejects with its code). */
 async function drive(sim: SimBackend, done: () => boolean): Promise<boolean> {
@@ -15,15 +16,7 @@ async function drive(sim: SimBackend, done: () => boolean): Promise<boolean> {
   return done();
 }
 
-function data(seed: number, n: number): Uint8Array {
-  const b = new Uint8Array(n);
-  let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    b[i] = x & 0xff;
-  }
-  return b;
-}
+const data = seededBytes;
 
 interface Peer {
   client: SimClient;
