@@ -100,7 +100,7 @@ void env_cleanup(void* arg) {
     }
     zl_slabs_teardown(env, E);
     for (Guest* G : E->guests) zl_guest_teardown(G);
-    if (E->pool != nullptr) napi_delete_reference(env, E->pool);
+    if (E->scratch != nullptr) napi_delete_reference(env, E->scratch);
     napi_delete_reference(env, E->empty_u8);
     napi_close_handle_scope(env, scope);
 }

@@ -40,10 +40,10 @@ napi_value wait_result(napi_env env, const Guest* G, Ring* r, uint32_t h0, int r
 // full GC: ~10 MiB of RSS under echo64). Replaced when too small or detached.
 uint8_t* scratch_take(napi_env env, ZlEnv* E, size_t len, napi_value* ab) {
     constexpr size_t MIN_BYTES = 64 * 1024;
-    bool fresh = E->pool == nullptr || len > E->pool_size;
+    bool fresh = E->scratch == nullptr || len > E->scratch_size;
     if (!fresh) {
         bool detached = true;
-        napi_get_reference_value(env, E->pool, ab);
+        napi_get_reference_value(env, E->scratch, ab);
         if (*ab == nullptr || napi_is_detached_arraybuffer(env, *ab, &detached) != napi_ok || detached)
             fresh = true;
     }
@@ -51,13 +51,13 @@ uint8_t* scratch_take(napi_env env, ZlEnv* E, size_t len, napi_value* ab) {
         size_t size = len > MIN_BYTES ? len : MIN_BYTES;
         void* data;
         if (napi_create_arraybuffer(env, size, &data, ab) != napi_ok) return nullptr;
-        if (E->pool != nullptr) napi_delete_reference(env, E->pool);
-        napi_create_reference(env, *ab, 1, &E->pool);
-        E->pool_base = static_cast<uint8_t*>(data);
-        E->pool_size = size;
+        if (E->scratch != nullptr) napi_delete_reference(env, E->scratch);
+        napi_create_reference(env, *ab, 1, &E->scratch);
+        E->scratch_base = static_cast<uint8_t*>(data);
+        E->scratch_size = size;
     }
-    ZL_ASSERT(E->pool_base != nullptr && len <= E->pool_size);
-    return E->pool_base;
+    ZL_ASSERT(E->scratch_base != nullptr && len <= E->scratch_size);
+    return E->scratch_base;
 }
 
 napi_value bad_ring(napi_env env) { return zl_cqe_result(env, -EBADF, 0, 0, 0); }

@@ -93,9 +93,9 @@ struct ZlEnv {
     napi_ref empty_u8 = nullptr;  // the shared empty peek-batch-cqe result
     // peek-batch-cqe results are views into one reused ArrayBuffer
     // (zl_cqe.cc, scratch_take): an ArrayBuffer costs ~0.5 us, a view ~50 ns.
-    napi_ref pool = nullptr;
-    uint8_t* pool_base = nullptr;
-    size_t pool_size = 0;
+    napi_ref scratch = nullptr;
+    uint8_t* scratch_base = nullptr;
+    size_t scratch_size = 0;
     uint32_t epoch_seed = 0x2545F491u;
     uint32_t watch_serial = 0;
 };
