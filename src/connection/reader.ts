@@ -49,6 +49,9 @@ function readExecutor(resolve: ReadWaiter): void {
   readTarget = null;
 }
 
+/** #call's answer when the handler threw. */
+const THREW = 1;
+
 const END_EOF = 1;      // the peer half-closed
 const END_DISCARD = 2;  // the app stopped reading
 const END_CLOSED = 4;   // the connection closed
@@ -185,20 +188,29 @@ export class ConnectionReader implements AsyncIterator<Uint8Array> {
       (this.#chunks ??= []).push(new Chunk(p.owner, bid, offset, length));
       return;
     }
-    let r: void | PromiseLike<void>;
-    try {
-      r = p.fn(new Uint8Array(p.owner.recvBuffer, offset, length));
-    } catch (err) {
-      p.owner.releaseBuffer(bid);
-      this.#fail(err);
-      return;
-    }
-    if (r !== undefined && r !== null && typeof r.then === 'function') {
+    const r = this.#call(new Uint8Array(p.owner.recvBuffer, offset, length));
+    if (r !== null && r !== THREW) {
       this.#pause(new Chunk(p.owner, bid, offset, length), r);
       return;
     }
     p.owner.releaseBuffer(bid);
-    this.#settleEnd();
+    if (r === null) this.#settleEnd();
+  }
+
+  /**
+   * Calls the handler with `bytes`: the promise it returned (its bytes stay
+   * the app's until that settles), null when it returned nothing, or THREW
+   * (the reader has failed with what it threw).
+   */
+  #call(bytes: Uint8Array): PromiseLike<void> | null | typeof THREW {
+    let r: void | PromiseLike<void>;
+    try {
+      r = this.#push!.fn(bytes);
+    } catch (err) {
+      this.#fail(err);
+      return THREW;
+    }
+    return r !== undefined && r !== null && typeof r.then === 'function' ? r : null;
   }
 
   /** The handler returned a promise: `c` stays the app's until it settles. */
@@ -221,16 +233,10 @@ export class ConnectionReader implements AsyncIterator<Uint8Array> {
     const p = this.#push!;
     for (let c = this.takeChunk(); c !== null; c = this.takeChunk()) {
       if (p.done || !p.owner.alive) { c.releaseQuietly(); continue; }
-      let r: void | PromiseLike<void>;
-      try {
-        r = p.fn(c.bytes);
-      } catch (err) {
-        c.releaseQuietly();
-        this.#fail(err);
-        return;
-      }
-      if (r !== undefined && r !== null && typeof r.then === 'function') { this.#pause(c, r); return; }
+      const r = this.#call(c.bytes);
+      if (r !== null && r !== THREW) { this.#pause(c, r); return; }
       c.releaseQuietly();
+      if (r === THREW) return;
     }
     this.#settleEnd();
   }
