@@ -56,6 +56,8 @@ export interface NativeAddon extends Host {
   ownedFds(): number;
   /** Fds owned by any guest in this process (all threads), or in transit between two. */
   allOwnedFds(): number;
+  /** [fd, owner, ...] for every tagged fd: owner is a guest id, -1 in transit (leak diagnostics). */
+  fdTags(): number[];
   /** Test introspection of a ring's in-flight accounting and op-table counters, or -EBADF. */
   ringInfo(ring: number): RingInfo | number;
 }
@@ -117,7 +119,7 @@ export function loadNativeAddon(): NativeAddon {
       throw nativeError(`cannot load the native helper ${path}: ${(e as Error).message}`);
     }
     const m = mod as Record<string, unknown>;
-    const missing = [...NATIVE_HOST_NAMES, 'newGuest', 'releaseFd', 'claimFd', 'allOwnedFds'].filter((n) => typeof m[n] !== 'function');
+    const missing = [...NATIVE_HOST_NAMES, 'newGuest', 'releaseFd', 'claimFd', 'allOwnedFds', 'fdTags'].filter((n) => typeof m[n] !== 'function');
     if (missing.length > 0) {
       throw nativeError(`the native helper ${path} is stale (no ${missing.join(', ')}): run \`make native\``);
     }
@@ -168,6 +170,14 @@ export function checkIoUring(): void {
 /** The number of fds all guests of this process own (all threads), plus those in transit. */
 export function ownedFds(): number {
   return loadNativeAddon().allOwnedFds();
+}
+
+/** Every fd a guest of this process owns or that is in transit, with its owner (-1: in transit). Diagnostics. */
+export function fdOwners(): Array<{ fd: number; owner: number }> {
+  const t = loadNativeAddon().fdTags();
+  const out: Array<{ fd: number; owner: number }> = [];
+  for (let i = 0; i < t.length; i += 2) out.push({ fd: t[i]!, owner: t[i + 1]! });
+  return out;
 }
 
 function threadedWakeups(): boolean {

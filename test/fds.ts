@@ -1,5 +1,5 @@
 // Descriptor accounting shared by every test that checks for leaks.
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 
 /**
  * Descriptors of this process of the kinds a server can leak: sockets and
@@ -38,3 +38,52 @@ function runtimeUnixSockets(): Set<string> | undefined {
   return inodes;
 }
 
+
+const TCP_STATES = ['', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE',
+  'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING'];
+
+/** socket inode -> "local->remote STATE" for this process's TCP sockets. */
+function tcpSockets(): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const f of ['/proc/self/net/tcp', '/proc/self/net/tcp6']) {
+    let text = '';
+    try { text = readFileSync(f, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const c = line.trim().split(/\s+/);
+      if (c.length < 10) continue;
+      const port = (hexAddr: string): number => parseInt(hexAddr.split(':')[1] ?? '0', 16);
+      m.set(c[9]!, `tcp :${port(c[1]!)}->:${port(c[2]!)} ${TCP_STATES[parseInt(c[3]!, 16)] ?? c[3]}`);
+    }
+  }
+  return m;
+}
+
+/**
+ * A one-line-per-fd account of what procFds() counts, with each socket's TCP
+ * state and, when the native helper is loaded, which zergling guest owns it
+ * (-1: in transit between two). For leak assertions' messages: a failure on
+ * a cold machine must say which fd was left, not only how many.
+ */
+export async function fdReport(): Promise<string> {
+  const tcp = tcpSockets();
+  const owners = new Map<number, number>();
+  try {
+    const native = await import('../bridge/native.ts');
+    for (const { fd, owner } of native.fdOwners()) owners.set(fd, owner);
+  } catch { /* no native helper in this runtime: sockets only */ }
+  const lines: string[] = [];
+  for (const name of readdirSync('/proc/self/fd')) {
+    const fd = Number(name);
+    let target: string;
+    try { target = readlinkSync(`/proc/self/fd/${name}`); } catch { continue; }
+    if (!target.startsWith('socket:') && !target.startsWith('anon_inode:') && !owners.has(fd)) continue;
+    const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+    const owner = owners.get(fd);
+    lines.push(`fd ${fd} ${target}${inode !== undefined && tcp.has(inode) ? ` ${tcp.get(inode)}` : ''}` +
+      `${owner === undefined ? '' : owner === -1 ? ' [zergling: in transit]' : ` [zergling guest ${owner}]`}`);
+  }
+  for (const [fd, owner] of owners) {
+    if (!existsSync(`/proc/self/fd/${fd}`)) lines.push(`fd ${fd} (closed) [zergling tag ${owner} left on a closed fd]`);
+  }
+  return lines.join('\n');
+}

@@ -23,7 +23,7 @@ for f in "${files[@]}"; do
   if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then fail=1; fi   # crashed or timed out outside a test
   passed=$((passed + pass)); failed=$((failed + fail)); skipped=$((skipped + skip))
   printf '%-48s %3d passed %3d failed %3d skipped  (%ss)\n' "$f" "$pass" "$fail" "$skip" "$(( $(date +%s) - start ))"
-  if [ "$fail" -ne 0 ]; then bad+=("$f"); echo "$out" | tail -60; fi
+  if [ "$fail" -ne 0 ]; then bad+=("$f"); echo "$out" | tail -250; fi
 done
 echo "${TEST_LABEL:-}${passed} passed, ${failed} failed, ${skipped} skipped"
 [ "$failed" -eq 0 ] && [ "${#files[@]}" -gt 0 ]

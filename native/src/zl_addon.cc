@@ -76,6 +76,7 @@ const Export kExports[] = {
     {"quiesce", zl_quiesce},
     {"ownedFds", zl_owned_fds},
     {"allOwnedFds", zl_all_owned_fds},
+    {"fdTags", zl_fd_tags},
     {"ringInfo", zl_ring_info},
     {"newGuest", zl_new_guest},
     {"releaseFd", zl_release_fd},

@@ -36,6 +36,6 @@ ZL_FN(zl_pin_current_thread_to_cpu);
 // Backend extras, not WIT imports
 ZL_FN(zl_slab_buffer); ZL_FN(zl_pin_slab); ZL_FN(zl_unpin_slab);  // zl_slab.cc
 ZL_FN(zl_watch); ZL_FN(zl_unwatch); ZL_FN(zl_quiesce);                                // zl_wake.cc
-ZL_FN(zl_owned_fds); ZL_FN(zl_all_owned_fds);                      // zl_socket.cc
+ZL_FN(zl_owned_fds); ZL_FN(zl_all_owned_fds); ZL_FN(zl_fd_tags);                      // zl_socket.cc
 ZL_FN(zl_ring_info);                                               // zl_submit.cc (tests)
 ZL_FN(zl_new_guest); ZL_FN(zl_release_fd); ZL_FN(zl_claim_fd);      // zl_guest.cc

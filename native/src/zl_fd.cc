@@ -91,6 +91,17 @@ int64_t zl_fd_count_all() {
     return n;
 }
 
+void zl_fd_each(void (*visit)(int32_t fd, uint32_t tag, void* arg), void* arg) {
+    for (int c = 0; c < NCHUNKS; c++) {
+        std::atomic<uint32_t>* ch = g_chunks[c].load(std::memory_order_acquire);
+        if (ch == nullptr) continue;
+        for (int i = 0; i < CHUNK; i++) {
+            uint32_t t = ch[i].load(std::memory_order_relaxed);
+            if (t != NONE) visit((c << CHUNK_SHIFT) | i, t, arg);
+        }
+    }
+}
+
 void zl_fd_close_all(const Guest* G) {
     for (int c = 0; c < NCHUNKS; c++) {
         std::atomic<uint32_t>* ch = g_chunks[c].load(std::memory_order_acquire);

@@ -28,5 +28,7 @@ bool zl_fd_claim(const Guest* G, int32_t fd);
 int64_t zl_fd_count(const Guest* G);
 // Fds any guest of the process owns or that are in transit (diagnostics).
 int64_t zl_fd_count_all();
+// Calls visit(fd, tag) for every tagged fd (diagnostics: which fd a leak is).
+void zl_fd_each(void (*visit)(int32_t fd, uint32_t tag, void* arg), void* arg);
 // Closes and forgets every fd G still owns (its env is going away).
 void zl_fd_close_all(const Guest* G);

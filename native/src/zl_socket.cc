@@ -208,6 +208,23 @@ napi_value zl_all_owned_fds(napi_env env, napi_callback_info info) {
     return v;
 }
 
+// fdTags(): [fd, owner, fd, owner, ...] for every tagged fd of the process;
+// owner is a guest id, or -1 in transit. Diagnostics for leak reports.
+napi_value zl_fd_tags(napi_env env, napi_callback_info info) {
+    (void)info;
+    struct Out { napi_env env; napi_value arr; uint32_t n; } out{env, nullptr, 0};
+    napi_create_array(env, &out.arr);
+    zl_fd_each([](int32_t fd, uint32_t tag, void* arg) {
+        Out* o = static_cast<Out*>(arg);
+        napi_value a, b;
+        napi_create_int32(o->env, fd, &a);
+        napi_create_int64(o->env, tag == ZL_FD_TRANSIT ? -1 : static_cast<int64_t>(tag), &b);
+        napi_set_element(o->env, o->arr, o->n++, a);
+        napi_set_element(o->env, o->arr, o->n++, b);
+    }, &out);
+    return out.arr;
+}
+
 // ownedFds(): fds this guest owns.
 napi_value zl_owned_fds(napi_env env, napi_callback_info info) {
     ZL_ARGS(0);
