@@ -5,7 +5,8 @@
 //   GET  /stream  a streamed (chunked) response, written with backpressure
 //   POST /echo    the JSON body back, with its size
 import type { FastHandler, FetchHandler, ServeModule } from '../src/http/index.ts';
-import { headerBlock } from '../src/http/index.ts';
+// Response from zergling/http: a Web Response the server writes without building undici's (Node).
+import { headerBlock, Response } from '../src/http/index.ts';
 
 const TEXT = headerBlock({ 'content-type': 'text/plain' });
 const JSON_TYPE = headerBlock({ 'content-type': 'application/json' });
@@ -35,7 +36,9 @@ async function echo(req: Parameters<FastHandler>[0], res: Parameters<FastHandler
   res.headers(JSON_TYPE).end(JSON.stringify({ received: value, bytes: Buffer.byteLength(text) }));
 }
 
-export const fetch: FetchHandler = async (request) => {
+// Not async: the common route returns its Response at once, and the server
+// then writes it without waiting for a promise.
+export const fetch: FetchHandler = (request) => {
   const path = new URL(request.url).pathname;
   if (path === '/') return new Response('Hello, World!', { headers: { 'content-type': 'text/plain' } });
   if (path === '/stream') {
@@ -49,14 +52,16 @@ export const fetch: FetchHandler = async (request) => {
     });
     return new Response(body, { headers: { 'content-type': 'text/plain' } });
   }
-  if (path === '/echo' && request.method === 'POST') {
-    const text = await request.text();
-    let value: unknown;
-    try { value = JSON.parse(text); } catch { return new Response('body is not JSON\n', { status: 400 }); }
-    return Response.json({ received: value, bytes: Buffer.byteLength(text) });
-  }
+  if (path === '/echo' && request.method === 'POST') return echoJson(request);
   return new Response('not found\n', { status: 404, headers: { 'content-type': 'text/plain' } });
 };
+
+async function echoJson(request: Request): Promise<Response> {
+  const text = await request.text();
+  let value: unknown;
+  try { value = JSON.parse(text); } catch { return new Response('body is not JSON\n', { status: 400 }); }
+  return Response.json({ received: value, bytes: Buffer.byteLength(text) });
+}
 
 /** For serve({ reactors, module }): every reactor thread picks its API from moduleOptions. */
 export default (options: { api?: string } | undefined): ServeModule =>

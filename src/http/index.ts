@@ -13,6 +13,7 @@ export { HttpRequest } from './request.ts';
 export { HttpResponse, HeaderBlock, headerBlock } from './response.ts';
 export type { FastHandler, HttpCounters, HttpLimits } from './conn.ts';
 export type { FetchHandler } from './fetch.ts';
+export { LiteResponse as Response, lazyResponses } from './web-response.ts';
 export { HTTP_DEFAULTS } from './options.ts';
 export type { HttpLimitOptions } from './options.ts';
 export { httpCodes } from './errors.ts';
