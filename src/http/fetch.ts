@@ -7,6 +7,7 @@ import { httpCodes } from './errors.ts';
 import type { FastHandler } from './conn.ts';
 import type { HttpResponse } from './response.ts';
 import { RequestSource, webRequest } from './web-request.ts';
+import { linesOfInit } from './init-lines.ts';
 import { LazyResponse, type ResponseParts } from './web-response.ts';
 
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
@@ -92,49 +93,6 @@ function writeHeadOf(response: Response, res: HttpResponse): void {
   res.appendBytes(bytes);
 }
 
-/** Encoded header lines by their headers init (lengths keep the key unambiguous); each entry was built through Headers, so it is validated. */
-const initCache = new Map<string, Uint8Array>();
-
-function initKey(init: ResponseParts['init'], implicitType: string): string | undefined {
-  let key = implicitType;
-  if (init === undefined) return key;
-  if (init instanceof Headers) return undefined; // the app built them: read as they are
-  if (Array.isArray(init)) {
-    for (const pair of init as ReadonlyArray<readonly [string, string]>) {
-      if (pair.length !== 2) return undefined; // let Headers say what is wrong with it
-      const n = String(pair[0]), v = String(pair[1]);
-      key += `${n.length}:${n}${v.length}:${v}`;
-    }
-    return key;
-  }
-  const o = init as Record<string, string>;
-  for (const n in o) {
-    if (!Object.hasOwn(o, n)) continue;
-    const v = String(o[n]);
-    key += `${n.length}:${n}${v.length}:${v}`;
-  }
-  return key;
-}
-
-/** The header lines of a LazyResponse's init, as the real Response would have them (validated by Headers on a miss). */
-function linesOfInit(p: ResponseParts): Uint8Array | null {
-  const key = initKey(p.init, p.implicitType);
-  let bytes = key === undefined ? undefined : initCache.get(key);
-  if (bytes !== undefined) return bytes;
-  const h = new Headers(p.init as HeadersInit | undefined);
-  if (p.implicitType !== '' && !h.has('content-type')) h.set('content-type', p.implicitType);
-  let lines = '';
-  h.forEach((value, name) => {
-    if (!SKIP.has(name)) lines += `${name}: ${value}\r\n`;
-  });
-  bytes = Buffer.from(lines, 'latin1');
-  if (key !== undefined && key.length <= LINE_CACHE_ENTRY_MAX) {
-    if (initCache.size >= LINE_CACHE_MAX) initCache.clear();
-    initCache.set(key, bytes);
-  }
-  return bytes.length === 0 ? null : bytes;
-}
-
 /** A LazyResponse written from what it was made of: no Headers, no stream. */
 function writeParts(p: ResponseParts, res: HttpResponse): void {
   res.status = p.status;
@@ -145,8 +103,8 @@ function writeParts(p: ResponseParts, res: HttpResponse): void {
     });
     if (lines.length > 0) res.appendBytes(Buffer.from(lines, 'latin1'));
   } else {
-    const bytes = linesOfInit(p);
-    if (bytes !== null && bytes.length > 0) res.appendBytes(bytes);
+    const bytes = linesOfInit(p.init, p.implicitType, SKIP);
+    if (bytes.length > 0) res.appendBytes(bytes);
   }
   if (p.body === null) res.end();
   else res.end(p.body);

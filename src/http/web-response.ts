@@ -13,8 +13,7 @@
 // where the runtime's own Response is already cheap (Bun, Deno: native), the
 // export is the runtime's Response itself.
 
-/** A header init as the Response constructor takes it. */
-type HeadersLike = Headers | ReadonlyArray<readonly [string, string]> | Record<string, string>;
+import type { HeadersInitLike as HeadersLike } from './init-lines.ts';
 
 /** Bodies kept as they are; anything else (streams, Blob, FormData, URLSearchParams) builds the real Response. */
 export type PlainBody = string | Uint8Array | null;

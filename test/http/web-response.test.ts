@@ -172,4 +172,36 @@ test('served from its parts: no real Response is built for a plain body, even wi
   assert.is(LazyResponse.built - before, 1, 'asking for the stream builds it');
 });
 
+test('served: header inits seen before are copied, changed ones are not (values, order, pairs, more sets than the cache keeps)', async () => {
+  const sim = createSimBackend({ seed: 9 });
+  let i = 0;
+  const server = await serve({
+    backend: sim, port: 80,
+    fetch: () => {
+      const n = i++;
+      const k = n % 3;
+      if (k === 0) return new Lite('a', { headers: { 'x-n': String(n % 40), 'x-k': 'zero' } });
+      if (k === 1) return new Lite('b', { headers: [['x-k', 'one'], ['x-n', String(n % 40)]] });
+      return new Lite('c', { headers: { 'x-k': 'two', 'x-n': String(n % 40) } });
+    },
+  });
+  const c = sim.client();
+  let got = '';
+  c.onData = (b) => { got += Buffer.from(b).toString('latin1'); };
+  c.connect(80);
+  const N = 200;
+  c.write(Buffer.from('GET / HTTP/1.1\r\nHost: t\r\n\r\n'.repeat(N)));
+  await sim.runUntil(() => (got.match(/HTTP\/1\.1 200/g) ?? []).length === N);
+  const heads = got.split('HTTP/1.1 200 OK\r\n').slice(1);
+  assert.is(heads.length, N);
+  heads.forEach((h, n) => {
+    const k = ['zero', 'one', 'two'][n % 3];
+    assert.match(h, new RegExp(`x-n: ${n % 40}\r\n`), `response ${n}: x-n`);
+    assert.match(h, new RegExp(`x-k: ${k}\r\n`), `response ${n}: x-k`);
+    assert.is((h.match(/x-n: /g) ?? []).length, 1, `response ${n}: one x-n`);
+  });
+  c.close();
+  await sim.runUntil(server.close());
+});
+
 test.run();
