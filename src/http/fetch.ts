@@ -93,6 +93,19 @@ function writeHeadOf(response: Response, res: HttpResponse): void {
   res.appendBytes(bytes);
 }
 
+/** The last short string body and its UTF-8 bytes: a handler answering with one literal encodes it once. */
+const BODY_CACHE_CHARS = 1024;
+let lastBody = '';
+let lastBodyBytes: Uint8Array = new Uint8Array(0);
+
+function bodyBytes(s: string): Uint8Array {
+  if (s !== lastBody) {
+    lastBodyBytes = Buffer.from(s, 'utf8');
+    lastBody = s;
+  }
+  return lastBodyBytes;
+}
+
 /** A LazyResponse written from what it was made of: no Headers, no stream. */
 function writeParts(p: ResponseParts, res: HttpResponse): void {
   res.status = p.status;
@@ -106,8 +119,10 @@ function writeParts(p: ResponseParts, res: HttpResponse): void {
     const bytes = linesOfInit(p.init, p.implicitType, SKIP);
     if (bytes.length > 0) res.appendBytes(bytes);
   }
-  if (p.body === null) res.end();
-  else res.end(p.body);
+  const b = p.body;
+  if (b === null) res.end();
+  else if (typeof b === 'string' && b.length <= BODY_CACHE_CHARS) res.end(bodyBytes(b));
+  else res.end(b);
 }
 
 /** Writes `response`: synchronously when its body's bytes are known, else a promise. */

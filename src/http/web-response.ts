@@ -42,7 +42,7 @@ function checkInit(status: number, statusText: string, hasBody: boolean): void {
   if (!Number.isInteger(status) || status < 200 || status > 599) {
     throw new RangeError(`init["status"] must be in the range of 200 to 599, inclusive (got ${status})`);
   }
-  if (!REASON.test(statusText)) throw new TypeError('Invalid statusText');
+  if (statusText !== '' && !REASON.test(statusText)) throw new TypeError('Invalid statusText');
   if (hasBody && NULL_BODY_STATUS.has(status)) throw new TypeError(`Response with null body status ${status} cannot have a body`);
 }
 
@@ -61,7 +61,7 @@ export class LazyResponse {
 
   constructor(body?: BodyInit | null, init?: ResponseInit) {
     const status = init?.status === undefined ? 200 : unsignedShort(init.status);
-    const statusText = init?.statusText ?? '';
+    const statusText = init?.statusText === undefined ? '' : String(init.statusText);
     if (!isPlain(body)) {
       // A stream or another body kind: the real Response from the start (the server reads its stream).
       this.#body = null;
