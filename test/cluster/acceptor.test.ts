@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import { listen } from '../../src/cluster/index.ts';
 import { ownedFds } from '../../bridge/native.ts';
-import { assertClusterClean, assertSpread, echoClients, procFds } from './helpers.ts';
+import { assertClusterClean, assertSpread, echoClients, procFds, statsWhen } from './helpers.ts';
 
 const HANDLER = new URL('./handlers/echo.ts', import.meta.url);
 const CLIENTS = 500;
@@ -25,7 +25,8 @@ for (const reactors of [1, 2, 4]) {
     const bytes = await echoClients(port, CLIENTS, LEN, reactors * 1000);
     assert.is(bytes, CLIENTS * LEN);
 
-    const live = await server.stats();
+    // Counters lag the clients by a turn (statsWhen): wait for the sends to be counted.
+    const live = await statsWhen(server, (x) => x.bytesOut === CLIENTS * LEN && x.bytesIn === CLIENTS * LEN);
     assert.is(live.acceptor!.accepted, CLIENTS);
     assert.is(live.acceptor!.rejected, 0);
     // Accepts arrive in batches: one doorbell per reactor going idle to busy, not per connection.

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import net from 'node:net';
 import { listen, type ReactorError } from '../../src/cluster/index.ts';
 import { ownedFds } from '../../bridge/native.ts';
-import { assertClusterClean, closeTracked, echoClient, fdReport, procFds, tracked, until } from './helpers.ts';
+import { assertClusterClean, closeTracked, echoClient, fdReport, procFds, statsWhen, tracked, until } from './helpers.ts';
 
 const FAULTY = new URL('./handlers/faulty.ts', import.meta.url);
 const ECHO = new URL('./handlers/echo.ts', import.meta.url);
@@ -74,8 +74,7 @@ for (const distribution of ['acceptor', 'reuseport'] as const) {
     assert.equal(server.reactorStates(), ['running', 'crashed']);
     // The crashed thread freed its connections and its listener: only the
     // surviving reactor's fds (and, for 'acceptor', the acceptor's listener) remain.
-    let st = await server.stats();
-    for (let i = 0; i < 50 && st.perReactor[0]!.connections > 0; i++) st = await server.stats();
+    const st = await statsWhen(server, (s) => s.perReactor[0]!.connections === 0);
     assert.is(st.perReactor[0]!.connections, 0, 'reactor 0 closed the connections its clients ended');
     await until(() => ownedFds() === 1, 3000).catch(() => undefined);
     if (ownedFds() !== 1) assert.is(ownedFds(), 1, `one listener left (the acceptor's, or reactor 0's):\n${await fdReport()}`);
@@ -101,8 +100,7 @@ test('open connections at close(): clients see EOF, nothing is left; per-reactor
     s.on('error', reject);
   })));
   await until(() => false === socks.some((s) => s.pending), 1000);
-  let st = await server.stats();
-  for (let i = 0; i < 50 && st.connections < 40; i++) st = await server.stats();
+  const st = await statsWhen(server, (s) => s.connections === 40);
   assert.equal(st.perReactor.map((r) => r.connections), [10, 10, 10, 10], 'open connections per reactor');
   assert.is(st.connections, 40);
   const ended = Promise.all(socks.map((s) => new Promise<void>((r) => s.once('close', () => r()))));

@@ -71,6 +71,23 @@ export async function echoClients(port: number, n: number, len: number, seed0 = 
   return all.reduce((a, b) => a + b, 0);
 }
 
+/**
+ * Stats once `pred` holds, asking again every 20 ms for up to `ms`; the last
+ * stats otherwise. A reactor's counters lag its fds by a turn: the stats
+ * message can be answered before the reactor has run the close completions
+ * already in its ring (seen under load: 20 connections still counted ~50 ms
+ * after their clients saw the close).
+ */
+export async function statsWhen(server: ClusterServer, pred: (st: ClusterStats) => boolean, ms = 5000): Promise<ClusterStats> {
+  const end = Date.now() + ms;
+  let st = await server.stats();
+  while (!pred(st) && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 20));
+    st = await server.stats();
+  }
+  return st;
+}
+
 /** Every reactor got its share: within ±tol of total/reactors. */
 export function assertSpread(st: ClusterStats, total: number, tol = 0.2): void {
   const even = total / st.reactors;

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { listen } from '../../src/cluster/index.ts';
-import { assertClusterClean, assertSpread, echoClients, procFds } from './helpers.ts';
+import { assertClusterClean, assertSpread, echoClients, procFds, statsWhen } from './helpers.ts';
 
 const HANDLER = new URL('./handlers/echo.ts', import.meta.url);
 const CLIENTS = 500;
@@ -26,7 +26,7 @@ for (const [reactors, waves] of [[1, 1], [2, 1], [4, 4]] as const) {
       assert.is(await echoClients(port, CLIENTS, LEN, reactors * 10000 + w * CLIENTS), CLIENTS * LEN, `wave ${w}`);
     }
     const total = CLIENTS * waves;
-    const st1 = await server.stats();
+    const st1 = await statsWhen(server, (x) => x.bytesOut === total * LEN && x.bytesIn === total * LEN);
     assert.is(st1.bytesIn, total * LEN);
     assert.is(st1.bytesOut, total * LEN);
 
