@@ -18,6 +18,7 @@ export function familyOf(server) {
     zergling_echo: 'zergling',
     zergling_http: 'zergling',
     zergling_http_fetch: 'zergling fetch',
+    zergling_http_fetch_global: 'zergling fetch (global Response)',
     base_http: 'zergling (baseline)',
     base_http_fetch: 'zergling fetch (baseline)',
     zergling_http_node: 'node:http over zergling',
@@ -40,7 +41,7 @@ export function familyOf(server) {
 }
 
 // column / legend order: reference, zergling, zergling N reactors, then peers
-const FAMILY_RANK = ['C io_uring (ref)', 'zergling', 'zergling fetch', 'zergling *', 'node:http over zergling', 'Node net/http', 'Bun', 'Deno', 'Bun node:*', 'Deno node:*'];
+const FAMILY_RANK = ['C io_uring (ref)', 'zergling', 'zergling fetch', 'zergling fetch (global Response)', 'zergling *', 'node:http over zergling', 'Node net/http', 'Bun', 'Deno', 'Bun node:*', 'Deno node:*'];
 export function familyOrder(families) {
   const rank = (f) => {
     const i = FAMILY_RANK.indexOf(f);

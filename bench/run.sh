@@ -71,9 +71,10 @@ DENO=${DENO:-$ROOT/node_modules/.bin/deno}
 # zergling_{echo,http}_{bun,deno}: the same example (its built JS) run by Bun / Deno.
 # base_http / base_http_fetch: the same two from BASELINE=/path (another built tree), for before/after rows.
 # zergling_http: serve()'s fast path; zergling_http_fetch: serve({ fetch }) (Web
-# Request/Response); zergling_http_node: node:http over zergling connections.
+# Request/Response, zergling/http's Response); zergling_http_fetch_global: the same
+# with the global Response; zergling_http_node: node:http over zergling connections.
 ECHO_SERVERS="uring_echo zergling_echo zergling_echo_bun zergling_echo_deno node_net bun_echo deno_echo bun_net deno_net"
-HTTP_SERVERS="uring_http base_http base_http_fetch zergling_http zergling_http_fetch zergling_http_node zergling_http_bun zergling_http_deno node_http bun_http deno_http bun_node_http deno_node_http"
+HTTP_SERVERS="uring_http base_http base_http_fetch zergling_http zergling_http_fetch zergling_http_fetch_global zergling_http_node zergling_http_bun zergling_http_deno node_http bun_http deno_http bun_node_http deno_node_http"
 
 zl_supports_reactors() { grep -q -- '--reactors' "$ROOT/examples/$1.ts" 2>/dev/null; }
 
@@ -81,7 +82,7 @@ default_servers() {
     local s="uring_echo zergling_echo"
     zl_supports_reactors echo && s+=" zergling_echo_r2"
     s+=" zergling_echo_bun zergling_echo_deno node_net bun_echo deno_echo"
-    s+=" uring_http zergling_http zergling_http_fetch zergling_http_node zergling_http_bun zergling_http_deno node_http bun_http deno_http"
+    s+=" uring_http zergling_http zergling_http_fetch zergling_http_fetch_global zergling_http_node zergling_http_bun zergling_http_deno node_http bun_http deno_http"
     echo "$s"
 }
 
@@ -100,6 +101,7 @@ server_cmd() {
     base_http) api=fast name=base ;;
     base_http_fetch) api=fetch name=base ;;
     zergling_http_fetch) api=fetch name=zergling_http ;;
+    zergling_http_fetch_global) api=fetch-global name=zergling_http ;;
     zergling_http_node) api=node name=zergling_http ;;
     zergling_echo_bun | zergling_http_bun) runtime=bun name=${name%_bun} ;;
     zergling_echo_deno | zergling_http_deno) runtime=deno name=${name%_deno} ;;

@@ -36,33 +36,42 @@ async function echo(req: Parameters<FastHandler>[0], res: Parameters<FastHandler
   res.headers(JSON_TYPE).end(JSON.stringify({ received: value, bytes: Buffer.byteLength(text) }));
 }
 
-// Not async: the common route returns its Response at once, and the server
-// then writes it without waiting for a promise.
-export const fetch: FetchHandler = (request) => {
-  const path = new URL(request.url).pathname;
-  if (path === '/') return new Response('Hello, World!', { headers: { 'content-type': 'text/plain' } });
-  if (path === '/stream') {
-    let i = 0;
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        if (i++ === LINES) { controller.close(); return; }
-        await new Promise((r) => setTimeout(r, 10));
-        controller.enqueue(new TextEncoder().encode(`line ${i} of ${LINES}\n`));
-      },
-    });
-    return new Response(body, { headers: { 'content-type': 'text/plain' } });
-  }
-  if (path === '/echo' && request.method === 'POST') return echoJson(request);
-  return new Response('not found\n', { status: 404, headers: { 'content-type': 'text/plain' } });
-};
-
-async function echoJson(request: Request): Promise<Response> {
-  const text = await request.text();
-  let value: unknown;
-  try { value = JSON.parse(text); } catch { return new Response('body is not JSON\n', { status: 400 }); }
-  return Response.json({ received: value, bytes: Buffer.byteLength(text) });
+/**
+ * The fetch-style routes, with `R` as the Response class: zergling's (the
+ * default: the server writes it without building undici's) or the global one.
+ * Not async: the common route returns its Response at once, and the server
+ * then writes it without waiting for a promise.
+ */
+export function fetchWith(R: typeof Response): FetchHandler {
+  const echoJson = async (request: Request): Promise<Response> => {
+    const text = await request.text();
+    let value: unknown;
+    try { value = JSON.parse(text); } catch { return new R('body is not JSON\n', { status: 400 }); }
+    return R.json({ received: value, bytes: Buffer.byteLength(text) });
+  };
+  return (request) => {
+    const path = new URL(request.url).pathname;
+    if (path === '/') return new R('Hello, World!', { headers: { 'content-type': 'text/plain' } });
+    if (path === '/stream') {
+      let i = 0;
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (i++ === LINES) { controller.close(); return; }
+          await new Promise((r) => setTimeout(r, 10));
+          controller.enqueue(new TextEncoder().encode(`line ${i} of ${LINES}\n`));
+        },
+      });
+      return new R(body, { headers: { 'content-type': 'text/plain' } });
+    }
+    if (path === '/echo' && request.method === 'POST') return echoJson(request);
+    return new R('not found\n', { status: 404, headers: { 'content-type': 'text/plain' } });
+  };
 }
+
+export const fetch: FetchHandler = fetchWith(Response);
+/** The same routes with the runtime's global Response (what the bench's `zergling_http_fetch_global` row measures). */
+export const fetchGlobal: FetchHandler = fetchWith(globalThis.Response);
 
 /** For serve({ reactors, module }): every reactor thread picks its API from moduleOptions. */
 export default (options: { api?: string } | undefined): ServeModule =>
-  options?.api === 'fetch' ? { fetch } : { handler };
+  options?.api === 'fetch' ? { fetch } : options?.api === 'fetch-global' ? { fetch: fetchGlobal } : { handler };

@@ -1,8 +1,9 @@
 // The HTTP/1.1 demo on io_uring (`make run`): zergling/http's serve() with
 // the routes of http-app.ts.
 //   node --import tsx examples/http.ts [--port 8080] [--host 127.0.0.1]
-//        [--api fast|fetch|node] [--reactors N]
-// --api fast (default): the zero-copy handler; fetch: Web Request/Response;
+//        [--api fast|fetch|fetch-global|node] [--reactors N]
+// --api fast (default): the zero-copy handler; fetch: Web Request/Response (zergling/http's
+// Response); fetch-global: the same with the runtime's global Response;
 // node: node:http's own server over zergling connections (conn.toDuplex()).
 // --reactors N runs N reactor threads (the cluster), each importing http-app.ts.
 import http from 'node:http';
@@ -11,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { listen } from '../src/index.ts';
 import { serve } from '../src/http/index.ts';
-import { fetch, handler } from './http-app.ts';
+import { fetch, fetchGlobal, handler } from './http-app.ts';
 
 const { values } = parseArgs({
   options: {
@@ -24,7 +25,9 @@ const { values } = parseArgs({
 const port = Number(values.port);
 const host = values.host;
 const api = values.api;
-if (api !== 'fast' && api !== 'fetch' && api !== 'node') throw new Error(`--api must be fast, fetch or node (got ${api})`);
+if (api !== 'fast' && api !== 'fetch' && api !== 'fetch-global' && api !== 'node') {
+  throw new Error(`--api must be fast, fetch, fetch-global or node (got ${api})`);
+}
 
 let close: (opts: { deadlineMs: number }) => Promise<void>;
 let address: { address: string; port: number };
@@ -50,7 +53,8 @@ if (values.reactors !== undefined) {
   address = s.address();
   stats = () => s.stats();
 } else {
-  const s = api === 'fetch' ? await serve({ port, host, fetch }) : await serve({ port, host, handler });
+  const s = api === 'fetch' ? await serve({ port, host, fetch })
+    : api === 'fetch-global' ? await serve({ port, host, fetch: fetchGlobal }) : await serve({ port, host, handler });
   close = (o) => s.close(o);
   address = s.address();
   stats = () => s.stats();

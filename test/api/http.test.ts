@@ -175,7 +175,7 @@ function responses(raw: string, headAt: number[] = []): { status: number; head: 
   return out;
 }
 
-for (const api of ['fast', 'fetch'] as const) {
+for (const api of ['fast', 'fetch', 'fetch-global'] as const) {
   test(`examples/http.ts --api ${api}: routes, HEAD, keep-alive, 16 pipelined in order, split request, clean exit on SIGTERM`, async () => {
     const { child, port, exited } = await startExample('examples/http.ts', ['--api', api]);
     try {
