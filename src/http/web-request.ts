@@ -16,6 +16,7 @@
 // native slots (Node 24, Bun, Deno) a look-alike cannot pass for a Request,
 // and `webRequest()` builds the real Request at once instead: the same
 // behaviour, without the saving.
+import { forwardRest } from './forward.ts';
 import type { HttpRequest } from './request.ts';
 
 /** What the fetch-style handler gets for one request. */
@@ -231,43 +232,10 @@ export class LazyRequest {
 
 const OWN = new Set(Object.getOwnPropertyNames(LazyRequest.prototype));
 
-/**
- * Every other member of Request.prototype (and the runtime's symbol-keyed
- * internal slots of a Request instance) forwards to the real Request.
- */
-function forwardRest(): void {
-  const proto = LazyRequest.prototype as unknown as Record<PropertyKey, unknown>;
-  const real = LazyRequest.real;
-  for (const key of Reflect.ownKeys(Request.prototype)) {
-    if (key === 'constructor' || key === Symbol.toStringTag || (typeof key === 'string' && OWN.has(key))) continue;
-    const d = Object.getOwnPropertyDescriptor(Request.prototype, key)!;
-    if (typeof d.value === 'function') {
-      const f = d.value as (...a: unknown[]) => unknown;
-      Object.defineProperty(proto, key, {
-        configurable: true, writable: true,
-        value: function (this: LazyRequest, ...args: unknown[]) { return f.apply(real(this), args); },
-      });
-    } else if (d.get !== undefined) {
-      const get = d.get;
-      Object.defineProperty(proto, key, { configurable: true, get(this: LazyRequest) { return get.call(real(this)); } });
-    }
-  }
-  // The internal slots (undici keeps a Request's state, signal and headers under symbols).
-  const probe = new Request('http://probe/');
-  for (const key of Object.getOwnPropertySymbols(probe)) {
-    Object.defineProperty(proto, key, {
-      configurable: true,
-      get(this: LazyRequest) { return (real(this) as unknown as Record<symbol, unknown>)[key]; },
-      set(this: LazyRequest, v: unknown) { (real(this) as unknown as Record<symbol, unknown>)[key] = v; },
-    });
-  }
-  Object.setPrototypeOf(proto, Request.prototype);
-}
-
 /** Whether a LazyRequest passes for a Request here: `new Request(lazy)` must keep its method, URL, headers and body. */
 function lazyWorks(): boolean {
   try {
-    forwardRest();
+    forwardRest(LazyRequest.prototype, Request.prototype, OWN, LazyRequest.real, new Request('http://probe/'));
     const lazy = new LazyRequest(new RequestSource('PUT', '/p?q', 'Host: h\r\nX-A:  b ', 'x', null)) as unknown as Request;
     const copy = new Request(lazy);
     return lazy instanceof Request && copy.method === 'PUT' && copy.url === 'http://h/p?q' && copy.headers.get('x-a') === 'b';

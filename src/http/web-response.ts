@@ -13,6 +13,7 @@
 // where the runtime's own Response is already cheap (Bun, Deno: native), the
 // export is the runtime's Response itself.
 
+import { forwardRest } from './forward.ts';
 import type { HeadersInitLike as HeadersLike } from './init-lines.ts';
 
 /** Bodies kept as they are; anything else (streams, Blob, FormData, URLSearchParams) builds the real Response. */
@@ -205,39 +206,10 @@ const PARTS: ResponseParts = { status: 200, headers: undefined, init: undefined,
 const RealResponse: typeof Response = globalThis.Response;
 const OWN = new Set(Object.getOwnPropertyNames(LazyResponse.prototype));
 
-/** Every other member of Response.prototype (clone, blob, formData, …) and the runtime's symbol-keyed slots forward to the real Response. */
-function forwardRest(): void {
-  const proto = LazyResponse.prototype as unknown as Record<PropertyKey, unknown>;
-  const real = LazyResponse.real;
-  for (const key of Reflect.ownKeys(RealResponse.prototype)) {
-    if (key === 'constructor' || key === Symbol.toStringTag || (typeof key === 'string' && OWN.has(key))) continue;
-    const d = Object.getOwnPropertyDescriptor(RealResponse.prototype, key)!;
-    if (typeof d.value === 'function') {
-      const f = d.value as (...a: unknown[]) => unknown;
-      Object.defineProperty(proto, key, {
-        configurable: true, writable: true,
-        value: function (this: LazyResponse, ...args: unknown[]) { return f.apply(real(this), args); },
-      });
-    } else if (d.get !== undefined) {
-      const get = d.get;
-      Object.defineProperty(proto, key, { configurable: true, get(this: LazyResponse) { return get.call(real(this)); } });
-    }
-  }
-  for (const key of Object.getOwnPropertySymbols(new RealResponse(null))) {
-    Object.defineProperty(proto, key, {
-      configurable: true,
-      get(this: LazyResponse) { return (real(this) as unknown as Record<symbol, unknown>)[key]; },
-      set(this: LazyResponse, v: unknown) { (real(this) as unknown as Record<symbol, unknown>)[key] = v; },
-    });
-  }
-  Object.setPrototypeOf(proto, RealResponse.prototype);
-  Object.defineProperty(proto, Symbol.toStringTag, { configurable: true, value: 'Response' });
-}
-
 /** Whether a LazyResponse passes for a Response here (instanceof, clone, the runtime reading it as a body). */
 function lazyWorks(): boolean {
   try {
-    forwardRest();
+    forwardRest(LazyResponse.prototype, RealResponse.prototype, OWN, LazyResponse.real, new RealResponse(null));
     const lazy = new LazyResponse('hi', { status: 201, headers: { 'x-a': 'b' } }) as unknown as Response;
     const copy = lazy.clone();
     return lazy instanceof RealResponse && copy.status === 201 && copy.headers.get('x-a') === 'b' &&
