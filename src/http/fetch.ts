@@ -77,8 +77,13 @@ const LINE_CACHE_ENTRY_MAX = 1024;
 /** Status and header lines of `response`, staged. */
 function writeHeadOf(response: Response, res: HttpResponse): void {
   res.status = response.status;
+  appendHeaders(response.headers, res);
+}
+
+/** The lines of `headers` (less the server's own fields), staged. */
+function appendHeaders(headers: Headers, res: HttpResponse): void {
   let lines = '';
-  response.headers.forEach((value, name) => {
+  headers.forEach((value, name) => {
     if (!SKIP.has(name)) lines += `${name}: ${value}\r\n`;
   });
   if (lines.length === 0) return;
@@ -110,11 +115,7 @@ function bodyBytes(s: string): Uint8Array {
 function writeParts(p: ResponseParts, res: HttpResponse): void {
   res.status = p.status;
   if (p.headers !== undefined) {
-    let lines = '';
-    p.headers.forEach((value, name) => {
-      if (!SKIP.has(name)) lines += `${name}: ${value}\r\n`;
-    });
-    if (lines.length > 0) res.appendBytes(Buffer.from(lines, 'latin1'));
+    appendHeaders(p.headers, res); // the app read (and may have changed) them
   } else {
     const bytes = linesOfInit(p.init, p.implicitType, SKIP);
     if (bytes.length > 0) res.appendBytes(bytes);
