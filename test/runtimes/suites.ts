@@ -11,10 +11,13 @@ export const root = fileURLToPath(new URL('../../', import.meta.url));
 /**
  * The suites every runtime runs: listen/close/address (echo, lifecycle),
  * read/release (chunk), write/flush (echo, 64 MiB), toDuplex + node:http and
- * toWeb (http), the examples as child processes (http).
+ * toWeb (http), the examples as child processes (http), and zergling/http's
+ * Response against the runtime's own (web-response: there the export is the
+ * runtime's Response, and what the server writes must still match).
  */
 export const API_SUITES = [
   'test/api/echo.test.ts', 'test/api/chunk.test.ts', 'test/api/lifecycle.test.ts', 'test/api/http.test.ts',
+  'test/http/web-response.test.ts',
 ] as const;
 
 export function runSuites(runtime: string, argv: readonly string[], files: readonly string[]): void {
