@@ -7,13 +7,11 @@ import { httpCodes } from './errors.ts';
 import type { FastHandler } from './conn.ts';
 import type { HttpResponse } from './response.ts';
 import { RequestSource, webRequest } from './web-request.ts';
-import { linesOfInit } from './init-lines.ts';
+import { SERVER_FIELDS as SKIP } from './init-lines.ts';
 import { LazyResponse, type ResponseParts } from './web-response.ts';
 
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
 
-/** Response headers the server writes itself. */
-const SKIP = new Set(['connection', 'transfer-encoding', 'content-length', 'keep-alive', 'date']);
 
 /** True if the promise settles within a few microtask turns (a body that is already there). */
 async function settlesNow<T>(p: Promise<T>): Promise<boolean> {
@@ -117,8 +115,7 @@ function writeParts(p: ResponseParts, res: HttpResponse): void {
   if (p.headers !== undefined) {
     appendHeaders(p.headers, res); // the app read (and may have changed) them
   } else {
-    const bytes = linesOfInit(p.init, p.implicitType, SKIP);
-    if (bytes.length > 0) res.appendBytes(bytes);
+    if (p.lines.length > 0) res.appendBytes(p.lines);
   }
   const b = p.body;
   if (b === null) res.end();

@@ -14,7 +14,7 @@
 // export is the runtime's Response itself.
 
 import { forwardRest } from './forward.ts';
-import type { HeadersInitLike as HeadersLike } from './init-lines.ts';
+import { headersOf, takeInit, type HeadersInitLike, type InitLines } from './init-lines.ts';
 
 /** Bodies kept as they are; anything else (streams, Blob, FormData, URLSearchParams) builds the real Response. */
 export type PlainBody = string | Uint8Array | null;
@@ -23,6 +23,9 @@ const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 const REASON = /^[\t\x20-\x7e\x80-\xff]*$/;
 const TEXT_PLAIN = 'text/plain;charset=UTF-8';
 const JSON_TYPE = 'application/json';
+
+/** Set by Response.json() around its construction: the implicit content-type is JSON's. */
+let jsonNext = false;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -53,9 +56,8 @@ export class LazyResponse {
   readonly #body: PlainBody;
   readonly #status: number;
   readonly #statusText: string;
-  readonly #init: HeadersLike | undefined;
-  /** The content-type the real Response would add (a string or JSON body with none given), or ''. */
-  #implicitType: string;
+  /** The headers init as taken at construction (a snapshot, encoded), or null for a real Response's. */
+  readonly #lines: InitLines | null;
   #headers: Headers | undefined;
   #used = false;
   #real: Response | undefined;
@@ -70,8 +72,7 @@ export class LazyResponse {
       LazyResponse.built++;
       this.#status = this.#real.status;
       this.#statusText = this.#real.statusText;
-      this.#init = undefined;
-      this.#implicitType = '';
+      this.#lines = null;
       return;
     }
     // The bytes are copied, as the real constructor copies them: the app may reuse its array.
@@ -82,17 +83,21 @@ export class LazyResponse {
     this.#body = b;
     this.#status = status;
     this.#statusText = statusText;
-    this.#init = init?.headers as HeadersLike | undefined;
-    this.#implicitType = typeof b === 'string' ? TEXT_PLAIN : '';
+    // The content-type the real Response would add when the init names none.
+    const implicitType = typeof b === 'string' ? (jsonNext ? JSON_TYPE : TEXT_PLAIN) : '';
+    this.#lines = takeInit(init?.headers as HeadersInitLike | undefined, implicitType);
   }
 
   /** Response.json(data, init): the body serialized now, content-type application/json unless init names one. */
   static json(data: unknown, init?: ResponseInit): Response {
     const text = JSON.stringify(data);
     if (text === undefined) throw new TypeError('Value is not JSON serializable');
-    const r = new LazyResponse(text, init);
-    r.#implicitType = JSON_TYPE;
-    return r as unknown as Response;
+    jsonNext = true;
+    try {
+      return new LazyResponse(text, init) as unknown as Response;
+    } finally {
+      jsonNext = false;
+    }
   }
 
   static redirect(url: string | URL, status?: number): Response {
@@ -123,13 +128,7 @@ export class LazyResponse {
 
   get headers(): Headers {
     if (this.#real !== undefined) return this.#real.headers;
-    if (this.#headers === undefined) {
-      const h = new Headers(this.#init as HeadersInit | undefined);
-      const type = this.#implicitType;
-      if (type !== '' && !h.has('content-type')) h.set('content-type', type);
-      this.#headers = h;
-    }
-    return this.#headers;
+    return (this.#headers ??= headersOf(this.#lines!));
   }
 
   get body(): ReadableStream<Uint8Array> | null {
@@ -172,16 +171,15 @@ export class LazyResponse {
   /**
    * @internal What the server writes, without building anything: the status,
    * the Headers if the app asked for them (it may have changed them), else
-   * the headers init and the content-type to add when it names none, and the
-   * body; null once the real Response exists or the body was read (the
-   * server then goes through the real one).
+   * the header lines encoded at construction, and the body; null once the
+   * real Response exists or the body was read (the server then goes through
+   * the real one).
    */
   static parts(r: LazyResponse): ResponseParts | null {
     if (r.#real !== undefined || r.#used) return null;
     PARTS.status = r.#status;
     PARTS.headers = r.#headers;
-    PARTS.init = r.#init;
-    PARTS.implicitType = r.#implicitType;
+    PARTS.lines = r.#lines!.bytes;
     PARTS.body = r.#body;
     r.#used = true; // the server has taken the body
     return PARTS;
@@ -197,11 +195,11 @@ export class LazyResponse {
 export interface ResponseParts {
   status: number;
   headers: Headers | undefined;
-  init: HeadersLike | undefined;
-  implicitType: string;
+  /** The encoded header lines (the server's own fields left out). */
+  lines: Uint8Array;
   body: PlainBody;
 }
-const PARTS: ResponseParts = { status: 200, headers: undefined, init: undefined, implicitType: '', body: null };
+const PARTS: ResponseParts = { status: 200, headers: undefined, lines: new Uint8Array(0), body: null };
 
 const RealResponse: typeof Response = globalThis.Response;
 const OWN = new Set(Object.getOwnPropertyNames(LazyResponse.prototype));

@@ -116,6 +116,17 @@ async function served(R: typeof Response, seed: number): Promise<string> {
       if (path === '/empty') return new R(null, { status: 204 });
       if (path === '/changed') { const r = new R('changed', { headers: { 'x-a': '1' } }); r.headers.set('x-a', '2'); r.headers.append('x-c', '3'); return r; }
       if (path === '/stream') return new R(stream(), { headers: { 'content-type': 'text/plain' } });
+      if (path === '/mutated') {
+        // The init is taken at construction: changes made to it afterwards do not reach the response.
+        const o: Record<string, string> = { 'x-m': 'before' };
+        const h = new Headers({ 'x-h': 'before' });
+        const pairs: [string, string][] = [['x-p', 'before']];
+        const r = new R('m', { headers: o });
+        const r2 = new R('m', { headers: h });
+        const r3 = new R('m', { headers: pairs });
+        o['x-m'] = 'after'; h.set('x-h', 'after'); pairs[0]![1] = 'after';
+        return new R(`${r.headers.get('x-m')} ${r2.headers.get('x-h')} ${r3.headers.get('x-p')}`, { headers: o });
+      }
       if (path === '/skip') return new R('own framing', { headers: { 'content-length': '99', connection: 'close', date: 'never' } });
       if (path === '/bad') return new R('x', { headers: { 'bad name': '1' } });
       return new R('not found', { status: 404 });
@@ -125,7 +136,7 @@ async function served(R: typeof Response, seed: number): Promise<string> {
   const parts: Buffer[] = [];
   c.onData = (b) => { parts.push(Buffer.from(b)); };
   c.connect(80);
-  const paths = ['/plain', '/typed', '/json', '/bytes', '/empty', '/changed', '/stream', '/skip', '/nope'];
+  const paths = ['/plain', '/typed', '/json', '/bytes', '/empty', '/changed', '/mutated', '/stream', '/skip', '/nope'];
   c.write(Buffer.from(paths.map((p) => `GET ${p} HTTP/1.1\r\nHost: t\r\n\r\n`).join('') +
     'HEAD /typed HTTP/1.1\r\nHost: t\r\n\r\nGET /bad HTTP/1.1\r\nHost: t\r\n\r\n'));
   await sim.runUntil(() => (Buffer.concat(parts).toString('latin1').match(/HTTP\/1\.1 /g) ?? []).length === paths.length + 2);
@@ -140,6 +151,7 @@ test('served: the same bytes on the wire as with the global Response (HEAD, 204,
   const got = await served(Lite, 11);
   assert.is(got, want);
   assert.match(got, /HTTP\/1\.1 500/, 'the bad header name is a 500');
+  assert.match(got, /x-m: after\r\n[^]*\r\n\r\nbefore before before/, 'inits are taken when the Response is made');
   // Bun's own Response adds its content-type only in Bun.serve, so over zergling it has none.
   if (lazyResponses) assert.match(got, /content-type: text\/plain;charset=utf-8\r\n/i, 'a string body gets the default content-type');
 });
