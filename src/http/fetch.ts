@@ -112,11 +112,8 @@ function bodyBytes(s: string): Uint8Array {
 /** A LazyResponse written from what it was made of: no Headers, no stream. */
 function writeParts(p: ResponseParts, res: HttpResponse): void {
   res.status = p.status;
-  if (p.headers !== undefined) {
-    appendHeaders(p.headers, res); // the app read (and may have changed) them
-  } else {
-    if (p.lines.length > 0) res.appendBytes(p.lines);
-  }
+  if (p.headers !== undefined) appendHeaders(p.headers, res); // the app read (and may have changed) them
+  else if (p.lines.length > 0) res.appendBytes(p.lines);
   const b = p.body;
   if (b === null) res.end();
   else if (typeof b === 'string' && b.length <= BODY_CACHE_CHARS) res.end(bodyBytes(b));
