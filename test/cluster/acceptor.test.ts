@@ -6,7 +6,10 @@ import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import { listen } from '../../src/cluster/index.ts';
 import { ownedFds } from '../../bridge/native.ts';
-import { assertClusterClean, assertSpread, echoClients, procFds, statsWhen } from './helpers.ts';
+import { assertClusterClean, assertSpread, closeTracked, echoClients, procFds, statsWhen, tracked } from './helpers.ts';
+
+// A test that fails half-way must not leave its cluster's threads and fds to the next.
+test.after.each(closeTracked);
 
 const HANDLER = new URL('./handlers/echo.ts', import.meta.url);
 const CLIENTS = 500;
@@ -15,7 +18,7 @@ const LEN = 4096;
 for (const reactors of [1, 2, 4]) {
   test(`acceptor, ${reactors} reactor(s): ${CLIENTS} concurrent echo clients, even spread, clean close`, async () => {
     const base = procFds();
-    const server = await listen({ port: 0, reactors, handler: HANDLER, distribution: 'acceptor' });
+    const server = tracked(await listen({ port: 0, reactors, handler: HANDLER, distribution: 'acceptor' }));
     assert.is(server.reactors, reactors);
     assert.is(server.distribution, 'acceptor');
     assert.ok(server.listening);
@@ -51,7 +54,7 @@ for (const reactors of [1, 2, 4]) {
 test('pinThreads: each reactor thread runs on its own allowed CPU', async () => {
   const base = procFds();
   const allowed = /^Cpus_allowed_list:\s*(.+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]!.trim();
-  const server = await listen({ port: 0, reactors: 2, handler: HANDLER, pinThreads: true });
+  const server = tracked(await listen({ port: 0, reactors: 2, handler: HANDLER, pinThreads: true }));
   const st = await server.stats();
   const cpus = st.perReactor.map((r) => r.cpu);
   assert.ok(cpus.every((c) => typeof c === 'number'), `every reactor pinned (${JSON.stringify(cpus)}; allowed ${allowed})`);

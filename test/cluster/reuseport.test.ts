@@ -5,7 +5,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { listen } from '../../src/cluster/index.ts';
-import { assertClusterClean, assertSpread, echoClients, procFds, statsWhen } from './helpers.ts';
+import { assertClusterClean, assertSpread, closeTracked, echoClients, procFds, statsWhen, tracked } from './helpers.ts';
+
+// A test that fails half-way must not leave its cluster's threads and fds to the next.
+test.after.each(closeTracked);
 
 const HANDLER = new URL('./handlers/echo.ts', import.meta.url);
 const CLIENTS = 500;
@@ -14,7 +17,7 @@ const LEN = 4096;
 for (const [reactors, waves] of [[1, 1], [2, 1], [4, 4]] as const) {
   test(`reuseport, ${reactors} reactor(s): ${CLIENTS} concurrent echo clients x${waves}, spread, clean close`, async () => {
     const base = procFds();
-    const server = await listen({ port: 0, reactors, handler: HANDLER, distribution: 'reuseport' });
+    const server = tracked(await listen({ port: 0, reactors, handler: HANDLER, distribution: 'reuseport' }));
     assert.is(server.distribution, 'reuseport');
     const { port } = server.address();
     const live = await server.stats();
@@ -38,7 +41,7 @@ for (const [reactors, waves] of [[1, 1], [2, 1], [4, 4]] as const) {
 
 test('reuseport: a fixed port is shared by every reactor; a second cluster on it is refused unless it asks for reuseport', async () => {
   const base = procFds();
-  const a = await listen({ port: 0, reactors: 2, handler: HANDLER, distribution: 'acceptor' });
+  const a = tracked(await listen({ port: 0, reactors: 2, handler: HANDLER, distribution: 'acceptor' }));
   const { port } = a.address();
   // The acceptor's listener has no SO_REUSEPORT: a reuseport group cannot join it.
   const err = await listen({ port, reactors: 2, handler: HANDLER, distribution: 'reuseport' }).then(() => null, (e: unknown) => e);
