@@ -20,8 +20,10 @@ export interface ServerStats {
     kernel: number;
     /** Held by the app (unreleased chunks, or queued for a zero-copy send). */
     app: number;
-    /** Released and not yet published back to the kernel. */
+    /** Released and not yet published back to the kernel, or never needed yet (cold: untouched memory). */
     returning: number;
+    /** The kernel's ring holds at most this many: it starts at 64 and doubles when the kernel runs low, so memory a light load never needs is never touched. */
+    warm: number;
   };
   /** Receive budgets (reactor options recvBudget / recvReserve). */
   budget: {
@@ -82,6 +84,7 @@ export function engineStats(e: Engine, listening: boolean, listenerErrors: numbe
       kernel: s?.buffersKernel ?? 0,
       app: s?.buffersApp ?? 0,
       returning: s?.buffersReturning ?? 0,
+      warm: s?.buffersWarm ?? 0,
     },
     budget: {
       perConnection: s?.recvBudget ?? 0,

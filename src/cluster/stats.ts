@@ -36,7 +36,7 @@ export interface ClusterStats extends ReactorSnapshot {
 export function emptySnapshot(): ReactorSnapshot {
   return {
     listening: false, connections: 0, reactorConnections: 0, accepted: 0, rejected: 0, closed: 0,
-    buffers: { total: 0, kernel: 0, app: 0, returning: 0 }, heldChunks: 0,
+    buffers: { total: 0, kernel: 0, app: 0, returning: 0, warm: 0 }, heldChunks: 0,
     budget: { perConnection: 0, reserve: 0, paused: 0, pauses: 0 }, timeouts: { idle: 0, end: 0 },
     writeSlab: { bytes: 0, blocks: 0, blocksInUse: 0, pendingRanges: 0 }, pinnedBuffers: 0,
     listenerErrors: 0, enobufs: 0, staleCqes: 0, sends: 0, shortSends: 0, bytesIn: 0, bytesOut: 0,

@@ -57,7 +57,7 @@ export function zeroStats(): ReactorStats {
   const z = 0n;
   return {
     connectionsOpen: 0, accepted: z, rejected: z, closed: z, buffersKernel: 0, buffersApp: 0,
-    buffersReturning: 0, enobufs: z, staleCqes: z, sends: z, shortSends: z, bytesIn: z, bytesOut: z,
+    buffersReturning: 0, buffersWarm: 0, enobufs: z, staleCqes: z, sends: z, shortSends: z, bytesIn: z, bytesOut: z,
     cqes: z, ticks: z, ringFlags: 0, connectionsPaused: 0, pauses: z, idleTimeouts: z, endTimeouts: z,
     recvBudget: 0, recvReserve: 0, listenerFd: -1,
   };

@@ -79,7 +79,8 @@ test('returns are batched: n releases in a tick are n adds and one advance', () 
   h.tick();
   assert.is(h.k.count('bufRingAdd', from), 5);
   assert.is(h.k.count('bufRingAdvance', from), 1);
-  assert.equal(h.k.available().slice(-5), bids);
+  // the last released first: a warm buffer's pages are resident already
+  assert.equal(h.k.available().slice(-5), [...bids].reverse());
 });
 
 test('a multishot recv that ends without F_MORE is re-armed, with its data delivered', () => {
@@ -173,6 +174,90 @@ test('a tick that uses its whole batch leaves an overflow backlog visible in the
   assert.is(h.tick().length, 2, 'a batch of 2');
   assert.is(h.k.host.cqReady(h.k.ring), 1, 'the backlog was flushed into the CQ, not consumed: the driver sees it');
   assert.is(h.tick().length, 1);
+});
+
+
+/** One engine turn: CQEs in, then the flush (buffers published, SQEs submitted). */
+function turn(h: Harness): void { h.tick(); h.r.submit(); }
+
+function closeAll(h: Harness, fd: number, conn: number): void {
+  h.r.close(conn, false);
+  h.r.submit();
+  h.k.recvEnd(fd, -E.ECANCELED);
+  h.tick();
+  h.r.stopAccepting(); h.r.submit(); h.k.push(h.k.last('accept').userData, -E.ECANCELED, 0); h.tick();
+  h.checkClean();
+}
+
+test('warm set: of 512 buffers the kernel gets 64; light traffic reuses a few and never touches the rest', () => {
+  const h = new Harness({ bufferRingEntries: 512, recvBufferSize: 64 });
+  h.listen();
+  const { fd, conn } = h.connect();
+  const s0 = h.stats();
+  assert.equal([s0.buffersKernel, s0.buffersReturning, s0.buffersWarm], [64, 448, 64]);
+  assert.is(h.k.available().length, 64);
+  const used = new Set<number>();
+  for (let i = 0; i < 1000; i++) {
+    const a = h.k.recv(fd, bytes(16, i)), b = h.k.recv(fd, bytes(16, i + 1));
+    used.add(a); used.add(b);
+    turn(h);
+    h.r.release(a);
+    h.r.release(b);
+    turn(h);
+  }
+  const s = h.stats();
+  assert.is(s.buffersWarm, 64, 'two at a time never drains the warm set');
+  // the kernel's ring turns FIFO through the warm set; the two the app holds
+  // while it is topped up are the only others ever touched
+  assert.ok(used.size <= 64 + 2, `${used.size} distinct buffers used`);
+  for (const bid of used) assert.ok(bid < 64 + 2, `buffer ${bid} is one of the first 66`);
+  assert.equal([s.buffersKernel, s.buffersApp, s.buffersReturning], [64, 0, 448]);
+  closeAll(h, fd, conn);
+});
+
+test('warm set: a burst that drains three quarters of it doubles it at the next flush, up to the ring', () => {
+  const h = new Harness({ bufferRingEntries: 256, recvBufferSize: 64, cqeBatch: 256 }); // one tick sees the whole burst
+  h.listen();
+  const { fd, conn } = h.connect();
+  const held: number[] = [];
+  for (let i = 0; i < 48; i++) held.push(h.k.recv(fd, bytes(8, i)));
+  turn(h);
+  assert.is(h.stats().buffersWarm, 64, '16 of 64 left: not below a quarter');
+  assert.is(h.stats().buffersKernel, 64, 'topped up from the cold buffers');
+  for (let i = 0; i < 49; i++) held.push(h.k.recv(fd, bytes(8, i)));
+  turn(h);
+  const s = h.stats();
+  assert.is(s.buffersWarm, 128, 'kernel share fell below 64 / 4');
+  assert.is(s.buffersKernel, 128, 'the flush topped the kernel up to the new warm set');
+  assert.is(h.k.available().length, 128);
+  for (const b of held) h.r.release(b);
+  turn(h);
+  // drain twice more: 128 -> 256, and no further (the ring's size)
+  for (let round = 0; round < 2; round++) {
+    const more: number[] = [];
+    const st = h.stats();
+    const n = st.buffersKernel - Math.floor(st.buffersWarm / 4) + 1;
+    for (let i = 0; i < n; i++) more.push(h.k.recv(fd, bytes(8, i)));
+    turn(h);
+    for (const b of more) h.r.release(b);
+    turn(h);
+  }
+  assert.is(h.stats().buffersWarm, 256);
+  assert.is(h.stats().buffersKernel, 256);
+  closeAll(h, fd, conn);
+});
+
+test('warm set: a recv that finds the ring empty (ENOBUFS) doubles it', () => {
+  const h = new Harness({ bufferRingEntries: 512, recvBufferSize: 64 });
+  h.listen();
+  const { fd, conn } = h.connect();
+  h.k.recvEnd(fd, -E.ENOBUFS);
+  turn(h);
+  const s = h.stats();
+  assert.is(s.enobufs, 1n);
+  assert.is(s.buffersWarm, 128);
+  assert.is(s.buffersKernel, 128);
+  closeAll(h, fd, conn);
 });
 
 test.run();

@@ -715,10 +715,11 @@ export class Harness {
     this.r.submit();
     const s = this.r.stats();
     const entries = this.k.bufRing!.entries;
-    if (s.buffersKernel !== entries || s.buffersApp !== 0 || s.buffersReturning !== 0)
-      throw new Error(`buffers not home: ${JSON.stringify({ k: s.buffersKernel, a: s.buffersApp, r: s.buffersReturning })}`);
-    if (this.k.available().length !== this.k.bufRing!.entries)
-      throw new Error(`kernel ring holds ${this.k.available().length} of ${this.k.bufRing!.entries}`);
+    const published = Math.min(s.buffersWarm, entries - s.recvReserve);
+    if (s.buffersKernel !== published || s.buffersApp !== 0 || s.buffersKernel + s.buffersReturning !== entries)
+      throw new Error(`buffers not home: ${JSON.stringify({ k: s.buffersKernel, a: s.buffersApp, r: s.buffersReturning, warm: s.buffersWarm })}`);
+    if (this.k.available().length !== s.buffersKernel)
+      throw new Error(`kernel ring holds ${this.k.available().length}, the core counts ${s.buffersKernel}`);
     if (s.connectionsOpen !== 0) throw new Error(`${s.connectionsOpen} connections open`);
     if (this.k.fds.size !== baselineFds) throw new Error(`fds open: ${[...this.k.fds].join(',')}`);
   }

@@ -33,7 +33,7 @@ typedef struct zl_stats {
     uint32_t buffers_kernel;
     uint32_t buffers_app;
     uint32_t buffers_returning;
-    uint32_t _pad1;
+    uint32_t buffers_warm;
     uint64_t enobufs;
     uint64_t stale_cqes;
     uint64_t sends;
@@ -55,7 +55,7 @@ typedef struct zl_stats {
 /* The size, and the offsets of the u32 runs between the u64s, where a field
  * put in the wrong place would shift what the glue reads. */
 _Static_assert(sizeof(zl_stats) == 160, "reactor-stats layout");
-_Static_assert(offsetof(zl_stats, buffers_kernel) == 32 && offsetof(zl_stats, enobufs) == 48 &&
+_Static_assert(offsetof(zl_stats, buffers_kernel) == 32 && offsetof(zl_stats, buffers_warm) == 44 && offsetof(zl_stats, enobufs) == 48 &&
                    offsetof(zl_stats, ring_flags) == 112 && offsetof(zl_stats, connections_paused) == 116 &&
                    offsetof(zl_stats, recv_budget) == 144,
                "reactor-stats u32 fields where the glue reads them");
@@ -198,6 +198,7 @@ zl_stats *zl_x_stats(void) {
     s->buffers_kernel = zl_buf_count(ZL_BUF_KERNEL);
     s->buffers_app = zl_buf_count(ZL_BUF_APP);
     s->buffers_returning = zl_buf_count(ZL_BUF_RETURNING);
+    s->buffers_warm = zl_buf_warm();
     s->enobufs = rc->enobufs;
     s->stale_cqes = d->stale_cqes;
     s->sends = sc->sends;

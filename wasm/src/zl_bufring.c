@@ -1,6 +1,5 @@
 /* zl_bufring.c — provided-buffer bookkeeping (states in zl_bufring.h). */
 #include <stdlib.h>
-#include <string.h>
 #include "zl_bufring.h"
 #include "zl_assert.h"
 #include "zl_budget.h"
@@ -13,8 +12,10 @@ static struct {
     uint32_t entries, size, mask, bgid;
     bool inc;
     zl_buf *bufs;
-    uint32_t *ret; /* bids waiting for the next flush; each bid at most once */
+    uint32_t *ret; /* bids waiting for a flush, a stack: the top was returned last; each bid at most once */
     uint32_t nret;
+    uint32_t warm; /* the kernel's ring holds at most this many (zl_bufring.h) */
+    bool grow;     /* the kernel ran low since the last flush */
     uint32_t count[4]; /* by state */
 } B = {.br = -1, .slab = -1};
 
@@ -55,7 +56,8 @@ void zl_buf_fini(void) {
     B.bufs = NULL;
     B.ret = NULL;
     B.br = B.slab = -1;
-    B.nret = B.entries = 0;
+    B.nret = B.entries = B.warm = 0;
+    B.grow = false;
     for (int i = 0; i < 4; i++)
         B.count[i] = 0;
 }
@@ -88,11 +90,16 @@ int32_t zl_buf_init(uint32_t ring, uint32_t entries, uint32_t size, uint32_t bgi
         zl_buf_fini();
         return e;
     }
-    /* Only what the budget lets the kernel have goes in now; the rest (the
-     * reserve) waits as RETURNING and is published by a later flush. */
+    /* Only the warm set goes in now, and no more than the budget lets the
+     * kernel have; the rest (the reserve, the cold buffers) waits as
+     * RETURNING, the lowest bid on top of the stack, for a later flush. */
     uint32_t first = zl_budget_publish_limit(entries);
     ZL_ASSERT(first > 0 && first <= entries);
-    for (uint32_t i = first; i < entries; i++) {
+    B.warm = entries < ZL_BUF_WARM_START ? entries : ZL_BUF_WARM_START;
+    B.grow = false;
+    if (first > B.warm)
+        first = B.warm;
+    for (uint32_t i = entries; i-- > first;) {
         B.bufs[i].state = ZL_BUF_RETURNING;
         B.bufs[i].owner = ZL_BUF_NO_OWNER;
         B.ret[B.nret++] = i;
@@ -139,6 +146,10 @@ uint32_t zl_buf_consume(uint32_t bid, uint32_t len, bool buf_more, bool take_ref
     if (!B.inc || !buf_more) {
         ZL_ASSERT(b->owner == ZL_BUF_NO_OWNER); /* a charge ends when the buffer returns */
         set_state(b, ZL_BUF_APP);
+        /* Three quarters of the warm set used up before a flush refilled it:
+         * the next burst could empty the ring. */
+        if (B.count[ZL_BUF_KERNEL] < B.warm / 4)
+            B.grow = true;
         if (b->refs > 0 && owner != ZL_BUF_NO_OWNER) {
             /* Incremental: the conn whose recv finished the buffer is charged
              * for all of it (earlier slices may be other conns'). */
@@ -184,19 +195,31 @@ int32_t zl_buf_release(uint32_t bid) {
     return 0;
 }
 
+void zl_buf_starved(void) { B.grow = true; }
+uint32_t zl_buf_warm(void) { return B.warm; }
+
 uint32_t zl_buf_publishable(void) {
     uint32_t limit = zl_budget_publish_limit(B.entries);
     uint32_t used = B.count[ZL_BUF_KERNEL] + B.count[ZL_BUF_APP];
     uint32_t room = limit > used ? limit - used : 0;
+    uint32_t kernel = B.count[ZL_BUF_KERNEL];
+    uint32_t warm_room = B.warm > kernel ? B.warm - kernel : 0;
+    if (warm_room < room)
+        room = warm_room;
     return B.nret < room ? B.nret : room;
 }
 
 uint32_t zl_buf_flush(void) {
+    if (B.grow) {
+        B.grow = false;
+        B.warm = B.warm * 2 < B.entries ? B.warm * 2 : B.entries;
+    }
+    ZL_ASSERT(B.warm >= 1 && B.warm <= B.entries);
     uint32_t n = zl_buf_publishable();
     if (n == 0)
         return 0;
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t bid = B.ret[i]; /* oldest first */
+        uint32_t bid = B.ret[B.nret - 1 - i]; /* the last returned first: its pages are resident */
         zl_buf *b = &B.bufs[bid];
         ZL_ASSERT(b->state == ZL_BUF_RETURNING && b->refs == 0);
         int32_t r = zl_buf_ring_add((uint32_t)B.br, (uint32_t)B.slab, bid * B.size, B.size, bid, B.mask, i);
@@ -206,8 +229,6 @@ uint32_t zl_buf_flush(void) {
         set_state(b, ZL_BUF_KERNEL);
     }
     B.nret -= n;
-    if (B.nret > 0)
-        memmove(B.ret, B.ret + n, B.nret * sizeof(uint32_t));
     int32_t r = zl_buf_ring_advance((uint32_t)B.br, n);
     ZL_ASSERT(r >= 0);
     check_counts();

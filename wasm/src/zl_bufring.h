@@ -11,6 +11,13 @@
  *              single buf-ring-advance of the next flush.
  * Transitions: KERNEL -> APP | RETURNING (kernel done), APP -> RETURNING
  * (last reference dropped), RETURNING -> KERNEL (flush). Anything else traps.
+ *
+ * The warm set: the kernel's ring holds at most `warm` buffers, and a flush
+ * publishes the most recently returned first, so a buffer that was never
+ * needed is never touched (its pages stay uncommitted: 512 x 32 KiB of slab
+ * cost one page per buffer used, even for 64-byte messages). `warm` starts
+ * at ZL_BUF_WARM_START and doubles, up to what the budget allows, whenever
+ * the kernel's share ran low between flushes or a recv found the ring empty.
  */
 #ifndef ZL_BUFRING_H
 #define ZL_BUFRING_H
@@ -19,6 +26,9 @@
 #include <stdint.h>
 
 enum { ZL_BUF_KERNEL = 1, ZL_BUF_APP = 2, ZL_BUF_RETURNING = 3 };
+
+/* The warm set a ring starts with (or all its entries, if fewer). */
+#define ZL_BUF_WARM_START 64u
 
 typedef struct zl_buf {
     uint32_t off;   /* bytes the kernel has filled (incremental mode) */
@@ -61,7 +71,12 @@ int32_t zl_buf_release(uint32_t bid);
 /* Publishes every RETURNING buffer: n buf-ring-add, one buf-ring-advance.
  * Returns how many were published. */
 uint32_t zl_buf_flush(void);
-/* How many RETURNING buffers the next flush would publish (the reserve waits). */
+/* A recv ended with -ENOBUFS: the warm set grows at the next flush. */
+void zl_buf_starved(void);
+/* The warm set's size (ZL_BUF_WARM_START .. entries). */
+uint32_t zl_buf_warm(void);
+/* How many RETURNING buffers the next flush would publish (the reserve and
+ * buffers beyond the warm set wait). */
 uint32_t zl_buf_publishable(void);
 
 uint32_t zl_buf_count(uint32_t state);

@@ -85,6 +85,7 @@ void zl_recv_on_cqe(zl_conn *c, const struct io_uring_cqe *cqe) {
         }
     } else if (res == -ZL_ENOBUFS) {
         R.enobufs++;
+        zl_buf_starved();
         if (!more && open)
             zl_budget_starve(c);
     } else if (res == -ZL_ECANCELED && (cancelled || !open)) {
