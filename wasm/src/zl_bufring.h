@@ -27,8 +27,11 @@
 
 enum { ZL_BUF_KERNEL = 1, ZL_BUF_APP = 2, ZL_BUF_RETURNING = 3 };
 
-/* The warm set a ring starts with (or all its entries, if fewer). */
+/* The warm set a ring starts with (or all its entries, if fewer). Overridable
+ * for A/B runs (ZL_CFLAGS=-DZL_BUF_WARM_START=32768u: every buffer warm). */
+#ifndef ZL_BUF_WARM_START
 #define ZL_BUF_WARM_START 64u
+#endif
 
 typedef struct zl_buf {
     uint32_t off;   /* bytes the kernel has filled (incremental mode) */
