@@ -57,12 +57,7 @@ test('ENOBUFS parks the connection; it is re-armed once buffers return, and no b
   for (const b of held) h.r.release(b);
   assert.is(sent, stream.length);
   assert.equal(concat(got), stream, 'every byte, once, in order');
-  h.r.close(conn, false);
-  h.r.submit();
-  h.k.recvEnd(fd, -E.ECANCELED);
-  h.tick();
-  h.r.stopAccepting(); h.r.submit(); h.k.push(h.k.last('accept').userData, -E.ECANCELED, 0); h.tick();
-  h.checkClean();
+  closeAll(h, fd, conn);
 });
 
 test('returns are batched: n releases in a tick are n adds and one advance', () => {
@@ -180,6 +175,7 @@ test('a tick that uses its whole batch leaves an overflow backlog visible in the
 /** One engine turn: CQEs in, then the flush (buffers published, SQEs submitted). */
 function turn(h: Harness): void { h.tick(); h.r.submit(); }
 
+/** Closes the connection and the listener, then checks every buffer, slot and fd is back. */
 function closeAll(h: Harness, fd: number, conn: number): void {
   h.r.close(conn, false);
   h.r.submit();
