@@ -16,7 +16,7 @@
  * publishes the most recently returned first, so a buffer that was never
  * needed is never touched (its pages stay uncommitted: 512 x 32 KiB of slab
  * cost one page per buffer used, even for 64-byte messages). `warm` starts
- * at ZL_BUF_WARM_START and doubles, up to what the budget allows, whenever
+ * at ZL_BUF_WARM_START and doubles, up to the ring (the budget still caps each flush), whenever
  * the kernel's share ran low between flushes or a recv found the ring empty.
  */
 #ifndef ZL_BUFRING_H
