@@ -47,6 +47,13 @@ export class Output {
     this.len += this.buf.write(s, this.len, 'utf8');
   }
 
+  /** `\r\n\r\n`: the end of a head, four stores rather than a copy. */
+  putCrlf2(): void {
+    const b = this.buf, i = this.len;
+    b[i] = 13; b[i + 1] = 10; b[i + 2] = 13; b[i + 3] = 10;
+    this.len = i + 4;
+  }
+
   /** A non-negative integer in decimal. */
   putInt(n: number): void {
     const b = this.buf;
