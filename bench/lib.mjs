@@ -19,6 +19,7 @@ export function familyOf(server) {
     zergling_http: 'zergling',
     zergling_http_fetch: 'zergling fetch',
     zergling_http_fetch_global: 'zergling fetch (global Response)',
+    base_echo: 'zergling (baseline)',
     base_http: 'zergling (baseline)',
     base_http_fetch: 'zergling fetch (baseline)',
     zergling_http_node: 'node:http over zergling',

@@ -69,11 +69,11 @@ DENO=${DENO:-$ROOT/node_modules/.bin/deno}
 # Echo servers serve echo64 echo1k pipe16 bulk64m; HTTP servers http http_pipe16.
 # zergling_echo_rN / zergling_http_rN: the example with `--reactors N`.
 # zergling_{echo,http}_{bun,deno}: the same example (its built JS) run by Bun / Deno.
-# base_http / base_http_fetch: the same two from BASELINE=/path (another built tree), for before/after rows.
+# base_echo / base_http / base_http_fetch: the same from BASELINE=/path (another built tree), for before/after rows.
 # zergling_http: serve()'s fast path; zergling_http_fetch: serve({ fetch }) (Web
 # Request/Response, zergling/http's Response); zergling_http_fetch_global: the same
 # with the global Response; zergling_http_node: node:http over zergling connections.
-ECHO_SERVERS="uring_echo zergling_echo zergling_echo_bun zergling_echo_deno node_net bun_echo deno_echo bun_net deno_net"
+ECHO_SERVERS="uring_echo base_echo zergling_echo zergling_echo_bun zergling_echo_deno node_net bun_echo deno_echo bun_net deno_net"
 HTTP_SERVERS="uring_http base_http base_http_fetch zergling_http zergling_http_fetch zergling_http_fetch_global zergling_http_node zergling_http_bun zergling_http_deno node_http bun_http deno_http bun_node_http deno_node_http"
 
 zl_supports_reactors() { grep -q -- '--reactors' "$ROOT/examples/$1.ts" 2>/dev/null; }
@@ -95,9 +95,10 @@ server_kind() { # prints echo|http, fails for an unknown name
 
 # server_cmd NAME PORT: sets CMD (array) and CPUS, or SKIP (a reason)
 server_cmd() {
-    local name=$1 port=$2 reactors= runtime=node api=
+    local name=$1 port=$2 reactors= runtime=node api= bex=http
     CMD=() SKIP= CPUS=$SERVER_CPU
     case $name in
+    base_echo) bex=echo name=base ;;
     base_http) api=fast name=base ;;
     base_http_fetch) api=fetch name=base ;;
     zergling_http_fetch) api=fetch name=zergling_http ;;
@@ -123,11 +124,12 @@ server_cmd() {
     deno_node_http) CMD=("$DENO" run --allow-net "$HERE/peers/node_http_hello.mjs" "$port") ;;
     base)
         # The same example from another build of the tree (BASELINE=/path: its dist/), for before/after in one run.
-        if [ -z "${BASELINE:-}" ] || [ ! -f "$BASELINE/dist/examples/http.js" ]; then
+        if [ -z "${BASELINE:-}" ] || [ ! -f "$BASELINE/dist/examples/$bex.js" ]; then
             SKIP="BASELINE=/path/to/a/built/tree not set"
             return
         fi
-        CMD=("$NODE" "$BASELINE/dist/examples/http.js" --port "$port" --api "$api" $ZL_ARGS)
+        CMD=("$NODE" "$BASELINE/dist/examples/$bex.js" --port "$port" $ZL_ARGS)
+        [ -n "$api" ] && CMD+=(--api "$api")
         ;;
     zergling_echo | zergling_http)
         local ex=${name#zergling_}

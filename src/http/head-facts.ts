@@ -45,7 +45,8 @@ export class HeadFacts extends Outcome {
   headStart = 0;
 
   // ---- what the fields seen so far said
-  #hosts = 0;
+  /** Host field lines seen (the parser counts the common single Host itself, without a call). */
+  protected hosts = 0;
   #close = false;
   #keepAliveToken = false;
   #te = 0; // Transfer-Encoding field lines seen
@@ -68,7 +69,7 @@ export class HeadFacts extends Outcome {
     this.chunked = false;
     this.keepAlive = true;
     this.expectContinue = false;
-    this.#hosts = 0;
+    this.hosts = 0;
     this.#close = false;
     this.#keepAliveToken = false;
     this.#te = 0;
@@ -89,7 +90,7 @@ export class HeadFacts extends Outcome {
     f[i + 3] = ve;
     switch (ne - ns) {
       case 4:
-        if (eqLower(buf, ns, ne, 'host') && ++this.#hosts > 1) { this.fail(400, 'more than one Host'); return false; }
+        if (eqLower(buf, ns, ne, 'host') && ++this.hosts > 1) { this.fail(400, 'more than one Host'); return false; }
         return true;
       case 6:
         if (!eqLower(buf, ns, ne, 'expect')) return true;
@@ -163,7 +164,7 @@ export class HeadFacts extends Outcome {
 
   /** The whole head is in: decide framing and persistence. False: refused. */
   protected finish(): boolean {
-    if (this.minor === 1 && this.#hosts === 0) { this.fail(400, 'missing Host'); return false; }
+    if (this.minor === 1 && this.hosts === 0) { this.fail(400, 'missing Host'); return false; }
     if (this.#te > 0) {
       if (this.minor === 0) { this.fail(400, 'Transfer-Encoding in an HTTP/1.0 request'); return false; }
       if (this.contentLength >= 0) { this.fail(400, 'both Content-Length and Transfer-Encoding'); return false; }

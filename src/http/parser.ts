@@ -211,6 +211,14 @@ export class HeadParser extends HeadFacts {
             if (ch === CR && q + 1 < end && buf[q + 1] === LF) {
               p = q + 2;
               if (p - this.headStart > lim.maxHeaderSize) return this.fail(431, 'header section too large');
+              // The first Host, the field every HTTP/1.1 request has: recorded here, without the call.
+              if (ne - nameStart === 4 && this.hosts === 0 && (buf[nameStart]! | 0x20) === 0x68 && (buf[nameStart + 1]! | 0x20) === 0x6f &&
+                (buf[nameStart + 2]! | 0x20) === 0x73 && (buf[nameStart + 3]! | 0x20) === 0x74) {
+                const i = this.fieldCount++ * 4, f = this.fields;
+                f[i] = nameStart; f[i + 1] = ne; f[i + 2] = vs; f[i + 3] = last;
+                this.hosts = 1;
+                break;
+              }
               if (!this.field(buf, nameStart, ne, vs, last)) return -1;
               break;
             }
