@@ -5,16 +5,17 @@
 //           receive slab is native memory, not Wasm memory), spans reported
 //           through imported callbacks into a preallocated table
 //   native  Node's own llhttp (C, the binding node:http uses), for reference
-// Usage: node --import tsx bench/http-parse.ts [--n 200000] [--runs 5]
+// Usage: node --import tsx bench/http-parse.ts [--n 200000] [--runs 5] [--write]
+// --write: also replaces the table between the parser markers of docs/HTTP.md.
 // Bounded: N requests × runs per case; nothing touches the network.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { HeadParser } from '../src/http/parser.ts';
 
-const { values } = parseArgs({ options: { n: { type: 'string', default: '200000' }, runs: { type: 'string', default: '5' } } });
+const { values } = parseArgs({ options: { n: { type: 'string', default: '200000' }, runs: { type: 'string', default: '5' }, write: { type: 'boolean', default: false } } });
 const N = Number(values.n);
 const RUNS = Number(values.runs);
 
@@ -130,9 +131,20 @@ const parsers: [string, Parse | undefined][] = [
 ];
 console.log(`# ns per request head, median of ${RUNS} runs of ${N} requests; node ${process.version}`);
 if (llfile) console.log(`# llhttp Wasm: ${llfile} (${readFileSync(llfile).length} bytes of JS)`);
-console.log(`| case | ${parsers.map(([n]) => n).join(' | ')} |`);
-console.log(`|---|${parsers.map(() => '---').join('|')}|`);
+const rows = [`| case | ${parsers.map(([n]) => n).join(' | ')} |`, `|---|${parsers.map(() => '---').join('|')}|`];
 for (const [name, text, per] of CASES) {
   const cells = parsers.map(([, p]) => (p === undefined ? 'n/a' : measure(p, text, per).toFixed(0)));
-  console.log(`| ${name} | ${cells.join(' | ')} |`);
+  rows.push(`| ${name} | ${cells.join(' | ')} |`);
+}
+console.log(rows.join('\n'));
+if (values.write) {
+  const doc = join(import.meta.dirname, '..', 'docs', 'HTTP.md');
+  const text = readFileSync(doc, 'utf8');
+  const begin = '<!-- parser:begin -->', end = '<!-- parser:end -->';
+  const a = text.indexOf(begin), b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`${doc}: no ${begin} ... ${end} block`);
+  const day = new Date().toISOString().slice(0, 10);
+  const block = `${begin}\nRun of ${day}, Node ${process.version}, \`node --import tsx bench/http-parse.ts --runs ${RUNS} --write\`:\n\n${rows.join('\n')}\n`;
+  writeFileSync(doc, text.slice(0, a) + block + text.slice(b));
+  console.log(`# wrote ${doc}`);
 }
