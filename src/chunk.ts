@@ -44,6 +44,19 @@ export class Chunk {
     return (this.#view ??= new Uint8Array(this.#owner.recvBuffer, this.offset, this.length));
   }
 
+  /**
+   * @internal The whole receive slab this chunk lies in (its bytes are at
+   * `offset`, `length`): for readers that work by offset in one view of the
+   * slab (zergling/http), so a read costs no view of its own. Same validity as `bytes`.
+   */
+  get slab(): ArrayBuffer {
+    if (this.#released || !this.#owner.alive) {
+      throw new ZerglingError(codes.CHUNK_RELEASED,
+        `chunk (buffer ${this.bid}, ${this.length} bytes) was released; its bytes now belong to the kernel`);
+    }
+    return this.#owner.recvBuffer;
+  }
+
   get released(): boolean {
     return this.#released;
   }

@@ -25,6 +25,8 @@ const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
 /** An unread body longer than this after the response closes the connection instead of being read and dropped. */
 const MAX_DISCARD = 256 << 10;
 const resolvedNull: Promise<null> = Promise.resolve(null);
+/** A flush that failed because the connection closed: the read that follows says so. */
+const ignoreClosed = (): void => {};
 
 export class ConnIO implements ResponseSink, BodySource {
   readonly conn: Connection;
@@ -100,10 +102,8 @@ export class ConnIO implements ResponseSink, BodySource {
   // ------------------------------------------------------------------ input
 
   #setChunk(c: Chunk): void {
-    const bytes = c.bytes;
-    if (this.slab === undefined || this.slab.buffer !== bytes.buffer) {
-      this.slab = Buffer.from(bytes.buffer, 0, bytes.buffer.byteLength);
-    }
+    const mem = c.slab;
+    if (this.slab === undefined || this.slab.buffer !== mem) this.slab = Buffer.from(mem, 0, mem.byteLength);
     this.#chunk = c;
     this.pos = c.offset;
     this.end = c.offset + c.length;
@@ -129,24 +129,49 @@ export class ConnIO implements ResponseSink, BodySource {
 
   /** Writes what is staged (end of a batch); waits if the connection is above its high-water mark. */
   protected async flushBatch(): Promise<void> {
-    this.sync = false;
-    if (!this.output.flush() || this.conn.writableNeedDrain) {
-      try { await this.conn.flush(); } catch { /* closed: the read below says so */ }
-    }
+    const w = this.endBatch();
+    if (w !== undefined) await w;
   }
 
-  /** The next chunk (after writing what the batch produced), or false at the end of the stream. */
-  protected async next(): Promise<boolean> {
-    await this.flushBatch();
-    this.dropChunk();
-    let c = await this.conn.read();
-    // Timed out and answered (see timeout()): drop whatever still comes until the peer closes.
-    while (c !== null && this.phase === P_LINGER) { c.release(); c = await this.conn.read(); }
-    if (c === null) return false;
+  /**
+   * Writes what is staged (end of a batch). Returns a promise only when the
+   * connection is above its high-water mark and must wait for the kernel:
+   * the request loop's common path (write, then read) then costs no promise
+   * and no await of its own.
+   */
+  protected endBatch(): Promise<void> | undefined {
+    this.sync = false;
+    if (!this.output.flush() || this.conn.writableNeedDrain) return this.conn.flush().catch(ignoreClosed);
+    return undefined;
+  }
+
+  /**
+   * Takes the chunk a read gave (after endBatch() and dropChunk()): true if
+   * there is one to parse, false at the end of the stream or while lingering
+   * (the caller then goes on with lingerRead()).
+   */
+  protected took(c: Chunk | null): boolean {
+    if (c === null || this.phase === P_LINGER) return false;
     this.#setChunk(c);
     refreshDate(); // once per received chunk: the responses of its requests share the Date line
     this.sync = true;
     return true;
+  }
+
+  /** After took() said false: drops what a timed-out connection still receives; true if a chunk is there after all. */
+  protected async lingerRead(c: Chunk | null): Promise<boolean> {
+    // Timed out and answered (see timeout()): drop whatever still comes until the peer closes.
+    while (c !== null && this.phase === P_LINGER) { c.release(); c = await this.conn.read(); }
+    return c !== null && this.took(c);
+  }
+
+  /** The next chunk (after writing what the batch produced), or false at the end of the stream. */
+  protected async next(): Promise<boolean> {
+    const w = this.endBatch();
+    if (w !== undefined) await w;
+    this.dropChunk();
+    const c = await this.conn.read();
+    return this.took(c) || this.lingerRead(c);
   }
 
   /** 1: a head is complete; 0: more bytes needed; -1: refused (parser.error). */

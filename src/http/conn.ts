@@ -41,7 +41,15 @@ export class HttpConnection extends ConnIO {
     const res = this.res;
     const core = this.core;
     for (;;) {
-      if (this.pos === this.end && !(await this.next())) return;
+      if (this.pos === this.end) {
+        // next(), inlined: the common end of a batch (the write goes out, nothing
+        // to wait for) awaits only the read.
+        const w = this.endBatch();
+        if (w !== undefined) await w;
+        this.dropChunk();
+        const c = await this.conn.read();
+        if (!this.took(c) && !(await this.lingerRead(c))) return;
+      }
       this.sync = true;
       const r = this.parseHead();
       if (r === 0) continue;
