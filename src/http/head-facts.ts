@@ -78,16 +78,21 @@ export class HeadFacts extends Outcome {
     this.#teOther = false;
   }
 
-  /**
-   * One field line: recorded in `fields` (its name, and its value without
-   * surrounding OWS), then its framing and connection facts. False: refused.
-   */
-  protected field(buf: Uint8Array, ns: number, ne: number, vs: number, ve: number): boolean {
+  /** Records where a field line's name and value (without surrounding OWS) lie. */
+  protected record(ns: number, ne: number, vs: number, ve: number): void {
     const i = this.fieldCount++ * 4, f = this.fields;
     f[i] = ns;
     f[i + 1] = ne;
     f[i + 2] = vs;
     f[i + 3] = ve;
+  }
+
+  /**
+   * One field line: recorded in `fields` (its name, and its value without
+   * surrounding OWS), then its framing and connection facts. False: refused.
+   */
+  protected field(buf: Uint8Array, ns: number, ne: number, vs: number, ve: number): boolean {
+    this.record(ns, ne, vs, ve);
     switch (ne - ns) {
       case 4:
         if (eqLower(buf, ns, ne, 'host') && ++this.hosts > 1) { this.fail(400, 'more than one Host'); return false; }

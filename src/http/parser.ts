@@ -214,8 +214,7 @@ export class HeadParser extends HeadFacts {
               // The first Host, the field every HTTP/1.1 request has: recorded here, without the call.
               if (ne - nameStart === 4 && this.hosts === 0 && (buf[nameStart]! | 0x20) === 0x68 && (buf[nameStart + 1]! | 0x20) === 0x6f &&
                 (buf[nameStart + 2]! | 0x20) === 0x73 && (buf[nameStart + 3]! | 0x20) === 0x74) {
-                const i = this.fieldCount++ * 4, f = this.fields;
-                f[i] = nameStart; f[i + 1] = ne; f[i + 2] = vs; f[i + 3] = last;
+                this.record(nameStart, ne, vs, last);
                 this.hosts = 1;
                 break;
               }

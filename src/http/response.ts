@@ -23,15 +23,14 @@ export class HeaderBlock {
   /** The block sets Content-Length itself (then the response is not framed by the server). */
   readonly hasLength: boolean;
   /**
-   * The head of a 200 keep-alive response with only this block, up to the
-   * Content-Length value (`HTTP/1.1 200 OK`, Date, the block,
+   * @internal The head of a 200 keep-alive response with only this block, up
+   * to the Content-Length value (`HTTP/1.1 200 OK`, Date, the block,
    * `Content-Length: `), for the Date line `prefixFor`: the common response
    * costs one copy of it instead of four. Rebuilt when the Date line changes
    * (once a second), never per response.
    */
-  /** @internal */
   prefix: Uint8Array = EMPTY;
-  /** @internal */
+  /** @internal The status-and-Date lines `prefix` was built with. */
   prefixFor: Uint8Array | null = null;
   constructor(bytes: Uint8Array, hasLength: boolean) {
     this.bytes = bytes;
