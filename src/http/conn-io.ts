@@ -129,7 +129,7 @@ export class ConnIO implements ResponseSink, BodySource {
 
   /** Writes what is staged (end of a batch); waits if the connection is above its high-water mark. */
   protected async flushBatch(): Promise<void> {
-    const w = this.endBatch();
+    const w = this.#endBatch();
     if (w !== undefined) await w;
   }
 
@@ -139,16 +139,15 @@ export class ConnIO implements ResponseSink, BodySource {
    * the request loop's common path (write, then read) then costs no promise
    * and no await of its own.
    */
-  protected endBatch(): Promise<void> | undefined {
+  #endBatch(): Promise<void> | undefined {
     this.sync = false;
     if (!this.output.flush() || this.conn.writableNeedDrain) return this.conn.flush().catch(ignoreClosed);
     return undefined;
   }
 
   /**
-   * Takes the chunk a read gave (after endBatch() and dropChunk()): true if
-   * there is one to parse, false at the end of the stream or while lingering
-   * (the caller then goes on with lingerRead()).
+   * Takes the chunk nextRead() gave: true if there is one to parse, false at
+   * the end of the stream or while lingering (then lingerRead() goes on).
    */
   protected took(c: Chunk | null): boolean {
     if (c === null || this.phase === P_LINGER) return false;
@@ -165,12 +164,20 @@ export class ConnIO implements ResponseSink, BodySource {
     return c !== null && this.took(c);
   }
 
+  /**
+   * Ends the batch and reads on: the read's own promise when the write went
+   * out at once (the common case: no promise or await of its own), else one
+   * that waits for the kernel first. Then took() (and lingerRead()) the chunk.
+   */
+  protected nextRead(): Promise<Chunk | null> {
+    const w = this.#endBatch();
+    if (w === undefined) { this.dropChunk(); return this.conn.read(); }
+    return w.then(() => { this.dropChunk(); return this.conn.read(); });
+  }
+
   /** The next chunk (after writing what the batch produced), or false at the end of the stream. */
   protected async next(): Promise<boolean> {
-    const w = this.endBatch();
-    if (w !== undefined) await w;
-    this.dropChunk();
-    const c = await this.conn.read();
+    const c = await this.nextRead();
     return this.took(c) || this.lingerRead(c);
   }
 

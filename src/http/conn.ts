@@ -42,12 +42,8 @@ export class HttpConnection extends ConnIO {
     const core = this.core;
     for (;;) {
       if (this.pos === this.end) {
-        // next(), inlined: the common end of a batch (the write goes out, nothing
-        // to wait for) awaits only the read.
-        const w = this.endBatch();
-        if (w !== undefined) await w;
-        this.dropChunk();
-        const c = await this.conn.read();
+        // next() without its async frame: the common end of a batch awaits only the read.
+        const c = await this.nextRead();
         if (!this.took(c) && !(await this.lingerRead(c))) return;
       }
       this.sync = true;
