@@ -12,7 +12,46 @@ export type GetCoreModule = (path: string) => WebAssembly.Module;
 
 /** A fresh reactor core instance bound to `backend`, from the given core modules. */
 export function instantiateReactor(backend: Backend, getCoreModule: GetCoreModule): Reactor {
-  return instantiate(getCoreModule, { 'zergling:reactor/host': backend.host }).reactor;
+  return bindReactor(instantiate, getCoreModule, backend);
+}
+
+export type Instantiate = typeof instantiate;
+const TICK = 'zergling:reactor/reactor#tick';
+
+/**
+ * Instantiates through jco's glue, then lifts `tick`'s event list in place.
+ * The glue lifts a `list<u32>` by slicing the core's memory: a new
+ * ArrayBuffer (a malloc'd backing store) every turn. The core keeps each
+ * returned batch intact until the next tick (zl_events.c double-buffers it,
+ * reactor.wit says so), so a view over its memory is the same list: the
+ * returned array is valid until the next tick, which is how every caller
+ * consumes it.
+ */
+export function bindReactor(inst: Instantiate, getCoreModule: GetCoreModule, backend: Backend): Reactor {
+  let core: WebAssembly.Exports | undefined;
+  const reactor = inst(getCoreModule, { 'zergling:reactor/host': backend.host }, (module, imports) => {
+    const instance = new WebAssembly.Instance(module, imports);
+    if (TICK in instance.exports) core = instance.exports;
+    return instance;
+  }).reactor;
+  const memory = core?.['memory'];
+  const rawTick = core?.[TICK];
+  if (!(memory instanceof WebAssembly.Memory) || typeof rawTick !== 'function') {
+    throw coreError('the core module exports no memory or tick');
+  }
+  const lower = rawTick as () => number;
+  let words = new Uint32Array(memory.buffer);
+  const tick = (): Uint32Array => {
+    const ret = lower() >>> 2; // where the core put the list's (ptr, len)
+    // A grown memory is a new buffer, and views of the old one read nothing.
+    if (words.buffer !== memory.buffer) words = new Uint32Array(memory.buffer);
+    const ptr = words[ret]!, len = words[ret + 1]!;
+    if ((ptr & 3) !== 0 || (ptr >>> 2) + len > words.length) {
+      throw coreError(`tick returned a list outside the core's memory (ptr ${ptr}, len ${len})`);
+    }
+    return words.subarray(ptr >>> 2, (ptr >>> 2) + len);
+  };
+  return { ...reactor, tick };
 }
 
 class Probe extends Error {}

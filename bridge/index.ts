@@ -4,9 +4,8 @@
 // file system (a browser), use bridge/component.ts directly.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ImportObject, Root } from './gen/reactor/reactor.js';
 import type { Backend, Reactor } from './backend.ts';
-import { instantiateReactor } from './component.ts';
+import { bindReactor, instantiateReactor, type Instantiate } from './component.ts';
 
 export * from './backend.ts';
 export { compileReactorCores, instantiateReactor, reactorCoreFiles } from './component.ts';
@@ -30,7 +29,6 @@ export function coreModule(component: Component, path: string): WebAssembly.Modu
   return m;
 }
 
-type Instantiate = (get: (p: string) => WebAssembly.Module, imports: ImportObject) => Root;
 const variantInstantiate = new Map<ReactorVariant, Instantiate>();
 
 /**
@@ -49,7 +47,7 @@ export async function loadReactorVariant(backend: Backend, variant: ReactorVaria
     variantInstantiate.set(variant, inst);
   }
   const component = `reactor-${variant}` as const;
-  return inst((p) => coreModule(component, p), { 'zergling:reactor/host': backend.host }).reactor;
+  return bindReactor(inst, (p) => coreModule(component, p), backend);
 }
 
 /** A fresh reactor core instance bound to `backend`. */

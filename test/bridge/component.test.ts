@@ -7,6 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { compileReactorCores, instantiateReactor, reactorCoreFiles } from '../../bridge/component.ts';
 import { createSimBackend } from '../../bridge/sim/index.ts';
+import { loadReactor } from '../../bridge/index.ts';
+import { EV_CLOSED, EV_OPEN } from '../../bridge/consts.ts';
 
 const GEN = fileURLToPath(new URL('../../bridge/gen/reactor/', import.meta.url));
 
@@ -43,6 +45,33 @@ test('an HTTP error while fetching a core module rejects with ERR_ZERGLING_CORE_
     assert.is((e as { code?: string }).code, 'ERR_ZERGLING_CORE_MODULE');
     assert.match((e as Error).message, /HTTP 404/);
   }
+});
+
+test('tick hands out its events in place, intact until the next tick', () => {
+  const sim = createSimBackend({ seed: 3 });
+  const r = loadReactor(sim);
+  assert.is(r.create({ ringEntries: 8, ringFlags: 0, sqThreadCpu: -1, sqThreadIdleMs: 0, recvBufferSize: 256,
+    bufferRingEntries: 8, cqeBatch: 8, maxConnections: 4, incremental: false, bufGroup: 0,
+    recvBudget: 0, recvReserve: 0, idleTimeoutMs: 0, endTimeoutMs: 0, maxFd: 4096, sendRanges: 4096 }), 0);
+  const port = r.listen('127.0.0.1', 0, 4, 8);
+  assert.ok(port > 0);
+  r.submit();
+  sim.client().connect(port);
+  sim.client().connect(port);
+  let ev = new Uint32Array(0);
+  for (let i = 0; i < 20 && ev.length < 8; i++) { sim.run(); ev = r.tick(); }
+  assert.equal([ev[0]! & 0xff, ev[4]! & 0xff], [EV_OPEN, EV_OPEN], 'both connections opened in one batch');
+  assert.ok(ev.byteOffset > 0 || ev.buffer.byteLength > ev.byteLength, 'a view into the core, not a copy');
+  const held = Array.from(ev);
+  // A close with nothing in flight pushes its closed event at once, while
+  // the app still reads the batch: it must land elsewhere.
+  assert.is(r.close(ev[0]! >>> 8, true), 0);
+  assert.is(r.close(ev[4]! >>> 8, true), 0);
+  assert.equal(Array.from(ev), held, 'the batch is intact after calls that push events');
+  let next = r.tick();
+  for (let i = 0; i < 20 && next.length < 8; i++) { sim.run(); next = r.tick(); }
+  assert.equal([next[0]! & 0xff, next[4]! & 0xff], [EV_CLOSED, EV_CLOSED]);
+  assert.is(r.destroy(), 0);
 });
 
 test.run();
