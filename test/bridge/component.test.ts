@@ -58,7 +58,7 @@ test('tick hands out its events in place, intact until the next tick', () => {
   r.submit();
   sim.client().connect(port);
   sim.client().connect(port);
-  let ev = new Uint32Array(0);
+  let ev: Uint32Array = new Uint32Array(0);
   for (let i = 0; i < 20 && ev.length < 8; i++) { sim.run(); ev = r.tick(); }
   assert.equal([ev[0]! & 0xff, ev[4]! & 0xff], [EV_OPEN, EV_OPEN], 'both connections opened in one batch');
   assert.ok(ev.byteOffset > 0 || ev.buffer.byteLength > ev.byteLength, 'a view into the core, not a copy');
