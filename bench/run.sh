@@ -77,6 +77,9 @@ ECHO_SERVERS="uring_echo base_echo zergling_echo zergling_echo_bun zergling_echo
 HTTP_SERVERS="uring_http base_http base_http_fetch zergling_http zergling_http_fetch zergling_http_fetch_global zergling_http_node zergling_http_bun zergling_http_deno node_http bun_http deno_http bun_node_http deno_node_http"
 
 zl_supports_reactors() { grep -q -- '--reactors' "$ROOT/examples/$1.ts" 2>/dev/null; }
+# The HTTP rows run the peers' handler (one response, no routing): `--app hello`,
+# in trees whose example has it (a BASELINE from before it ran the demo routes).
+zl_has_app_hello() { grep -q -- "--app demo|hello" "$1/examples/http.ts" 2>/dev/null; }
 
 default_servers() {
     local s="uring_echo zergling_echo"
@@ -130,6 +133,7 @@ server_cmd() {
         fi
         CMD=("$NODE" "$BASELINE/dist/examples/$bex.js" --port "$port" $ZL_ARGS)
         [ -n "$api" ] && CMD+=(--api "$api")
+        [ "$bex" = http ] && zl_has_app_hello "$BASELINE" && CMD+=(--app hello)
         ;;
     zergling_echo | zergling_http)
         local ex=${name#zergling_}
@@ -153,6 +157,7 @@ server_cmd() {
             CMD=("$NODE" --import tsx "examples/$ex.ts" --port "$port" $ZL_ARGS)
         fi
         [ -n "$api" ] && CMD+=(--api "$api")
+        [ "$ex" = http ] && [ "$api" != node ] && zl_has_app_hello "$ROOT" && CMD+=(--app hello)
         if [ -n "$reactors" ]; then
             [[ $reactors =~ ^[0-9]+$ ]] || { SKIP="bad reactor count '$reactors'"; return; }
             CMD+=(--reactors "$reactors")

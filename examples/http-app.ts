@@ -69,9 +69,28 @@ export function fetchWith(R: typeof Response): FetchHandler {
 }
 
 export const fetch: FetchHandler = fetchWith(Response);
-/** The same routes with the runtime's global Response (what the bench's `zergling_http_fetch_global` row measures). */
+/** The same routes with the runtime's global Response. */
 export const fetchGlobal: FetchHandler = fetchWith(globalThis.Response);
 
-/** For serve({ reactors, module }): every reactor thread picks its API from moduleOptions. */
-export default (options: { api?: string } | undefined): ServeModule =>
-  options?.api === 'fetch' ? { fetch } : options?.api === 'fetch-global' ? { fetch: fetchGlobal } : { handler };
+// `--app hello`, what `make bench` runs: the one response of bench/peers'
+// Bun.serve, Deno.serve and node:http servers, with no routing, so that the
+// rows compare servers (a `new URL(request.url)` per request is a router's
+// cost, ~7 % of the fetch-style server's CPU in a profile, and the peers pay
+// none).
+export const helloHandler: FastHandler = (_req, res) => { res.headers(TEXT).end(HELLO); };
+export const helloWith = (R: typeof Response): FetchHandler =>
+  () => new R('Hello, World!', { headers: { 'content-type': 'text/plain' } });
+
+export type AppName = 'demo' | 'hello';
+export type ApiName = 'fast' | 'fetch' | 'fetch-global';
+
+/** The handler of `api` for `app`. */
+export function pick(api: ApiName, app: AppName): ServeModule {
+  const R = api === 'fetch-global' ? globalThis.Response : Response;
+  if (app === 'hello') return api === 'fast' ? { handler: helloHandler } : { fetch: helloWith(R) };
+  return api === 'fast' ? { handler } : { fetch: api === 'fetch' ? fetch : fetchGlobal };
+}
+
+/** For serve({ reactors, module }): every reactor thread picks its handler from moduleOptions. */
+export default (options: { api?: ApiName; app?: AppName } | undefined): ServeModule =>
+  pick(options?.api ?? 'fast', options?.app ?? 'demo');

@@ -1,10 +1,12 @@
 // The HTTP/1.1 demo on io_uring (`make run`): zergling/http's serve() with
 // the routes of http-app.ts.
 //   node --import tsx examples/http.ts [--port 8080] [--host 127.0.0.1]
-//        [--api fast|fetch|fetch-global|node] [--reactors N]
+//        [--api fast|fetch|fetch-global|node] [--app demo|hello] [--reactors N]
 // --api fast (default): the zero-copy handler; fetch: Web Request/Response (zergling/http's
 // Response); fetch-global: the same with the runtime's global Response;
 // node: node:http's own server over zergling connections (conn.toDuplex()).
+// --app demo (default): the routes above; hello: one response and no routing,
+// as the bench's peers do (what `make bench` runs; --api node is always hello).
 // --reactors N runs N reactor threads (the cluster), each importing http-app.ts.
 import http from 'node:http';
 import { extname } from 'node:path';
@@ -12,13 +14,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { listen } from '../src/index.ts';
 import { serve } from '../src/http/index.ts';
-import { fetch, fetchGlobal, handler } from './http-app.ts';
+import { pick } from './http-app.ts';
 
 const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '8080' },
     host: { type: 'string', default: '127.0.0.1' },
     api: { type: 'string', default: 'fast' },
+    app: { type: 'string', default: 'demo' },
     reactors: { type: 'string' },
   },
 });
@@ -28,6 +31,8 @@ const api = values.api;
 if (api !== 'fast' && api !== 'fetch' && api !== 'fetch-global' && api !== 'node') {
   throw new Error(`--api must be fast, fetch, fetch-global or node (got ${api})`);
 }
+const app = values.app;
+if (app !== 'demo' && app !== 'hello') throw new Error(`--app must be demo or hello (got ${app})`);
 
 let close: (opts: { deadlineMs: number }) => Promise<void>;
 let address: { address: string; port: number };
@@ -37,7 +42,7 @@ if (values.reactors !== undefined) {
   const ext = extname(fileURLToPath(import.meta.url));
   const s = await serve({
     port, host, reactors: Number(values.reactors),
-    module: new URL(`./http-app${ext}`, import.meta.url), moduleOptions: { api },
+    module: new URL(`./http-app${ext}`, import.meta.url), moduleOptions: { api, app },
   });
   s.on('error', (err) => console.error(`reactor ${err.reactor}:`, err));
   close = (o) => s.close(o);
@@ -53,14 +58,13 @@ if (values.reactors !== undefined) {
   address = s.address();
   stats = () => s.stats();
 } else {
-  const s = api === 'fetch' ? await serve({ port, host, fetch })
-    : api === 'fetch-global' ? await serve({ port, host, fetch: fetchGlobal }) : await serve({ port, host, handler });
+  const s = await serve({ port, host, ...pick(api, app) });
   close = (o) => s.close(o);
   address = s.address();
   stats = () => s.stats();
 }
 
-console.log(`listening on ${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port} (api ${api})`);
+console.log(`listening on ${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port} (api ${api}, app ${api === 'node' ? 'hello' : app})`);
 
 const stop = (): void => {
   setTimeout(() => process.exit(1), 5000).unref(); // a last resort, never reached normally
