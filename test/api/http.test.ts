@@ -239,6 +239,27 @@ for (const api of ['fast', 'fetch', 'fetch-global'] as const) {
   });
 }
 
+for (const api of ['fast', 'fetch', 'fetch-global'] as const) {
+  test(`examples/http.ts --api ${api} --app hello (what make bench runs): one response on every path, no routing`, async () => {
+    const { child, port, exited } = await startExample('examples/http.ts', ['--api', api, '--app', 'hello']);
+    try {
+      const s = await connect(port);
+      let raw = '';
+      s.on('data', (d: Buffer) => { raw += d.toString('latin1'); });
+      s.write(['/', '/stream', '/nope'].map((p) => `GET ${p} HTTP/1.1\r\nHost: x\r\n\r\n`).join(''));
+      await deadline((async () => { while (responses(raw).length < 3) await new Promise((r) => setTimeout(r, 5)); })(), 3000, '3 responses');
+      const rs = responses(raw);
+      assert.equal(rs.map((r) => [r.status, r.body]), Array(3).fill([200, 'Hello, World!']));
+      for (const r of rs) assert.match(r.head, /\r\ncontent-type: text\/plain\r\n/i);
+      s.end();
+      await closedSocket(s);
+    } finally {
+      signal(child, 'SIGTERM');
+    }
+    assert.is(await deadline(exited, 8000, 'http example exits on SIGTERM'), 0);
+  });
+}
+
 for (const read of ['receive', 'iterator']) {
   test(`examples/echo.ts --read ${read}: echoes 1 MiB, closes after the peer's FIN, exits cleanly on SIGINT`, async () => {
     const { child, port, exited } = await startExample('examples/echo.ts', ['--read', read]);
