@@ -187,6 +187,7 @@ function checked(response: unknown): Response {
 export function fetchHandler(fetch: FetchHandler, authority: () => string): FastHandler {
   return (req, res) => {
     const method = req.method;
+    req.decodeHead();
     const src = new RequestSource(method, req.url, req.fieldLines(), authority(),
       req.hasBody && method !== 'GET' && method !== 'HEAD' ? req : null);
     let out: void | Promise<void>;

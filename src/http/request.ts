@@ -21,6 +21,7 @@ export class HttpRequest implements AsyncIterable<Uint8Array> {
   readonly #p: HeadParser;
   readonly #src: BodySource;
   #url: string | undefined;
+  #fields: string | undefined;
 
   /** @internal */
   constructor(parser: HeadParser, src: BodySource) {
@@ -32,6 +33,7 @@ export class HttpRequest implements AsyncIterable<Uint8Array> {
   begin(buf: Buffer): void {
     this.#buf = buf;
     this.#url = undefined;
+    this.#fields = undefined;
     this.method = this.#p.method(buf);
   }
 
@@ -116,10 +118,25 @@ export class HttpRequest implements AsyncIterable<Uint8Array> {
 
   /** The field lines as received (`name: value` joined by CRLF), one string; '' without fields. */
   fieldLines(): string {
+    if (this.#fields !== undefined) return this.#fields;
     const n = this.#p.fieldCount;
-    if (n === 0) return '';
+    if (n === 0) return (this.#fields = '');
     const f = this.#p.fields;
-    return this.#buf.toString('latin1', f[0]!, f[n * 4 - 1]!);
+    return (this.#fields = this.#buf.toString('latin1', f[0]!, f[n * 4 - 1]!));
+  }
+
+  /**
+   * @internal Decodes the target and the field lines with one call into the
+   * runtime (fetch-style requests need both, every time): they are adjacent
+   * in the head, and the two substrings of one string share its bytes.
+   */
+  decodeHead(): void {
+    const n = this.#p.fieldCount;
+    if (n === 0 || this.#url !== undefined || this.#fields !== undefined) return;
+    const f = this.#p.fields, s = this.#p.targetStart;
+    const head = this.#buf.toString('latin1', s, f[n * 4 - 1]!);
+    this.#url = head.substring(0, this.#p.targetEnd - s);
+    this.#fields = head.substring(f[0]! - s);
   }
 
   /** Every field line as [name, value] pairs (allocates; for adapters and logging). */

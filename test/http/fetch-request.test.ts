@@ -99,6 +99,42 @@ test('served: body as json(), as a stream, through new Request(request) and clon
   await sim.runUntil(server.close());
 });
 
+test('served: url and field lines decoded from one head string: no fields, a long target, many fields', async () => {
+  const sim = createSimBackend({ seed: 8 });
+  const seen: string[] = [];
+  const server = await serve({
+    backend: sim, port: 80,
+    fetch: (request) => {
+      const pairs: [string, string][] = [];
+      request.headers.forEach((v, k) => { pairs.push([k, v]); });
+      seen.push(`${request.url} ${JSON.stringify(pairs)}`);
+      return new Response('ok');
+    },
+  });
+  const c = sim.client();
+  const parts: Buffer[] = [];
+  c.onData = (b) => { parts.push(Buffer.from(b)); };
+  c.connect(80);
+  const long = `/${'a'.repeat(300)}?q=${'b'.repeat(50)}`;
+  c.write(Buffer.from('GET /x HTTP/1.0\r\n\r\n'));
+  await sim.runUntil(() => parseResponses(Buffer.concat(parts)).statuses.length === 1);
+  c.close();
+  const d = sim.client();
+  const more: Buffer[] = [];
+  d.onData = (b) => { more.push(Buffer.from(b)); };
+  d.connect(80);
+  d.write(Buffer.from(`GET ${long} HTTP/1.1\r\nHost: h\r\nA: 1\r\nB:  two \r\nC: 3\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n`));
+  await sim.runUntil(() => parseResponses(Buffer.concat(more)).statuses.length === 2);
+  assert.is(seen.length, 3);
+  assert.match(seen[0]!, /^http:\/\/[^/]+\/x \[\]$/, 'no fields: the listener is the authority');
+  assert.equal(seen.slice(1), [
+    `http://h${long} [["a","1"],["b","two"],["c","3"],["host","h"]]`,
+    'http://h/ [["host","h"]]',
+  ]);
+  d.close();
+  await sim.runUntil(server.close());
+});
+
 test('served: a Response is written from its source only while its body is untouched', async () => {
   const sim = createSimBackend({ seed: 6 });
   const server = await serve({
