@@ -45,6 +45,7 @@ export function bindReactor(inst: Instantiate, getCoreModule: GetCoreModule, bac
     const ret = lower() >>> 2; // where the core put the list's (ptr, len)
     // A grown memory is a new buffer, and views of the old one read nothing.
     if (words.buffer !== memory.buffer) words = new Uint32Array(memory.buffer);
+    if (ret + 1 >= words.length) throw coreError(`tick returned a list header outside the core's memory (${ret * 4})`);
     const ptr = words[ret]!, len = words[ret + 1]!;
     if ((ptr & 3) !== 0 || (ptr >>> 2) + len > words.length) {
       throw coreError(`tick returned a list outside the core's memory (ptr ${ptr}, len ${len})`);
