@@ -10,6 +10,8 @@
 // FUZZ_SEED=<n> reproduces a run; FUZZ_CALLS=<n> changes its length;
 // FUZZ_RUNS=<n> runs n seeds; FUZZ_CLIENTS=<n> queues n connections (`make fuzz`).
 import { test } from 'uvu';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import * as assert from 'uvu/assert';
 import { big, connect, fdCount, hostImportNames, camel, listenFromWasm, loadProbe, sleep } from './probe.ts';
 import type { Client } from './probe.ts';
@@ -58,6 +60,15 @@ async function run(seed: bigint): Promise<void> {
   await sleep(50);
   assert.is(fdCount(), fdsBefore, '/proc/self/fd entries at the start and the end');
 }
+
+test('the fuzzer numbers its ops in host.wit order (its report names the import by that index)', () => {
+  const h = readFileSync(fileURLToPath(new URL('../../wasm/probe/zp_fuzz.h', import.meta.url)), 'utf8');
+  const body = /enum zp_op \{([^}]*)OP__COUNT/.exec(h)?.[1] ?? '';
+  const ops = body.replace(/\/\*[^]*?\*\//g, '').split(',').map((x) => x.trim()).filter((x) => x.startsWith('OP_'));
+  assert.is(ops.length, OPS.length, `${ops.length} fuzzer ops, ${OPS.length} host imports`);
+  assert.is(ops.indexOf('OP_CLOSE'), OPS.indexOf('close'));
+  assert.is(ops.indexOf('OP_PREP_RECV_SELECT'), OPS.indexOf('prep-recv-select'));
+});
 
 test(`${RUNS} x ${CALLS} random host calls from Wasm: no crash, no leak`, async () => {
   const seed = process.env.FUZZ_SEED !== undefined

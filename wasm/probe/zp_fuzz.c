@@ -306,8 +306,9 @@ static void act_prep(int what) {
         uint32_t bgid = zp_rnd(5);
         uint32_t rflags = zp_chance(80) ? 0 : zp_chance(50) ? 2 /* PEEK */ : (uint32_t)zp_rnd64();
         /* Half one-shot (prep-recv-select), half multishot: the same checks. */
-        r = zp_note(OP_PREP_RECV, HC(zp_chance(50) ? zl_prep_recv_select(s, fd, bgid, rflags)
-                                                   : zl_prep_recv_multishot_select(s, fd, bgid, rflags)),
+        int one = zp_chance(50);
+        r = zp_note(one ? OP_PREP_RECV_SELECT : OP_PREP_RECV,
+                    HC(one ? zl_prep_recv_select(s, fd, bgid, rflags) : zl_prep_recv_multishot_select(s, fd, bgid, rflags)),
                     ANY_OR(sbad || fbad || (rflags & ~ZP_RECV_FLAGS), MUST_FAIL));
         kind = K_RECV;
         break;
@@ -627,6 +628,7 @@ static void act_close(void) {
     int bad;
     int32_t fd = zp_pick_fd(&bad, 0);
     int64_t r = zp_note(OP_CLOSE, HC(zl_close(fd)), bad ? (fd >= 0 ? MUST_EBADF : MUST_FAIL) : ANY);
+    if (r == 0 && zp_fd_index(fd) < 0) zp_dead_push(&zp_g.blind_closed, (uint32_t)fd);
     if (r == 0) zp_untrack_fd(fd);
     if (!bad && r < 0 && r != -16 /* EBUSY */ && zp_fd_index(fd) >= 0) zp_flag(OP_CLOSE, r);
 }
@@ -713,7 +715,7 @@ static void act(uint32_t op) {
     case OP_CQ_READY: act_ready(0); break;
     case OP_SQ_READY: act_ready(1); break;
     case OP_PREP_ACCEPT: act_prep(0); break;
-    case OP_PREP_RECV: act_prep(1); break;
+    case OP_PREP_RECV: case OP_PREP_RECV_SELECT: act_prep(1); break;
     case OP_PREP_SEND: act_prep(2); break;
     case OP_PREP_SENDMSG: act_prep(3); break;
     case OP_PREP_CANCEL64: act_prep(4); break;

@@ -13,7 +13,7 @@ enum zp_op {
     OP_GET_SQE, OP_SUBMIT, OP_SUBMIT_AND_WAIT, OP_SUBMIT_AND_WAIT_TIMEOUT, OP_ENTER,
     OP_WAIT_CQE, OP_WAIT_CQE_TIMEOUT, OP_WAIT_CQES, OP_PEEK_BATCH_CQE, OP_CQE_SEEN,
     OP_CQ_ADVANCE, OP_CQ_READY, OP_SQ_READY,
-    OP_PREP_ACCEPT, OP_PREP_RECV, OP_PREP_SEND, OP_PREP_SENDMSG, OP_PREP_CANCEL64,
+    OP_PREP_ACCEPT, OP_PREP_RECV, OP_PREP_RECV_SELECT, OP_PREP_SEND, OP_PREP_SENDMSG, OP_PREP_CANCEL64,
     OP_SET_DATA64, OP_GET_DATA64,
     OP_QUEUE_ACCEPT, OP_QUEUE_RECV_MULTISHOT, OP_QUEUE_RECV, OP_QUEUE_SEND, OP_QUEUE_SENDMSG, OP_QUEUE_CANCEL64,
     OP_SETUP_BUF_RING, OP_FREE_BUF_RING, OP_BUF_RING_ADD, OP_BUF_RING_ADVANCE,
@@ -59,6 +59,11 @@ typedef struct {
     int32_t fds[ZP_MAX_FDS];
     uint32_t nfds;
     zp_dead dead_rings, dead_slabs, dead_brs, dead_fds;
+    /* fds the fuzzer closed by number without tracking them: the host hands an
+     * accepted fd to the guest when a peek reads its CQE, the fuzzer tracks it
+     * only once it consumes that CQE, and a close in between (a random pick)
+     * closes it. The CQE consumed later names a closed fd, not one to track. */
+    zp_dead blind_closed;
     /* SQE handles invalidated by a successful submit: the WIT says -EBADF. */
     zp_dead stale_sqes;
     int32_t lfd;
@@ -91,6 +96,8 @@ void zp_retag(zp_ring *r);
 int zp_tag_kind(uint64_t user_data);
 
 void zp_dead_push(zp_dead *d, uint32_t v);
+/* Removes `v` if it is among the last ZP_MAX_DEAD pushed: whether it was. */
+int zp_dead_take(zp_dead *d, uint32_t v);
 void zp_issued_add(uint32_t sqe);
 int zp_issued_has(uint32_t sqe);
 

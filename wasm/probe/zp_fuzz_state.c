@@ -62,6 +62,11 @@ void zp_retag(zp_ring *r) {
 /* ---------------------------------------------------------------- handle sets */
 
 void zp_dead_push(zp_dead *d, uint32_t v) { d->v[d->n++ % ZP_MAX_DEAD] = v; }
+int zp_dead_take(zp_dead *d, uint32_t v) {
+    for (uint32_t i = 0; i < (d->n < ZP_MAX_DEAD ? d->n : ZP_MAX_DEAD); i++)
+        if (d->v[i] == v) { d->v[i] = UINT32_MAX; return 1; } /* no handle or fd is UINT32_MAX */
+    return 0;
+}
 static uint32_t dead_pick(const zp_dead *d) { return d->v[zp_rnd(d->n < ZP_MAX_DEAD ? d->n : ZP_MAX_DEAD)]; }
 
 /* Every SQE handle value ever issued (open addressing, value+1; 0 = empty):
@@ -231,6 +236,7 @@ void zp_consume_cqe(const struct io_uring_cqe *c) {
     zp_g.rep.cqes++;
     if (zp_tag_kind(c->user_data) == K_ACCEPT && c->res >= 0) {
         zp_g.rep.accepted++;
+        if (zp_dead_take(&zp_g.blind_closed, (uint32_t)c->res)) return;
         zp_track_fd(c->res);
     }
 }
