@@ -75,8 +75,8 @@ export const fetchGlobal: FetchHandler = fetchWith(globalThis.Response);
 // `--app hello`, what `make bench` runs: the one response of bench/peers'
 // Bun.serve, Deno.serve and node:http servers, with no routing, so that the
 // rows compare servers (a `new URL(request.url)` per request is a router's
-// cost, ~7 % of the fetch-style server's CPU in a profile, and the peers pay
-// none).
+// cost, 5 % of the fetch-style server's CPU in a one-request profile and 16 %
+// pipelined, docs/HTTP.md, and the peers pay none).
 export const helloHandler: FastHandler = (_req, res) => { res.headers(TEXT).end(HELLO); };
 export const helloWith = (R: typeof Response): FetchHandler =>
   () => new R('Hello, World!', { headers: { 'content-type': 'text/plain' } });

@@ -11,6 +11,10 @@ import { loadReactor } from '../../bridge/index.ts';
 import { EV_CLOSED, EV_OPEN } from '../../bridge/consts.ts';
 
 const GEN = fileURLToPath(new URL('../../bridge/gen/reactor/', import.meta.url));
+/** A small reactor on the simulator. */
+const CFG = { ringEntries: 8, ringFlags: 0, sqThreadCpu: -1, sqThreadIdleMs: 0, recvBufferSize: 256,
+  bufferRingEntries: 8, cqeBatch: 8, maxConnections: 4, incremental: false, bufGroup: 0,
+  recvBudget: 0, recvReserve: 0, idleTimeoutMs: 0, endTimeoutMs: 0, maxFd: 4096, sendRanges: 4096 };
 
 test('reactorCoreFiles lists exactly the core modules jco wrote, without reading them', () => {
   const files = reactorCoreFiles();
@@ -27,9 +31,7 @@ test('a reactor instantiated from fetched-style bytes works on the simulator', a
   assert.equal(seen, reactorCoreFiles(), 'each file fetched once, in order');
   const sim = createSimBackend({ seed: 1 });
   const r = instantiateReactor(sim, get);
-  assert.is(r.create({ ringEntries: 8, ringFlags: 0, sqThreadCpu: -1, sqThreadIdleMs: 0, recvBufferSize: 256,
-    bufferRingEntries: 8, cqeBatch: 8, maxConnections: 4, incremental: false, bufGroup: 0,
-    recvBudget: 0, recvReserve: 0, idleTimeoutMs: 0, endTimeoutMs: 0, maxFd: 4096, sendRanges: 4096 }), 0);
+  assert.is(r.create(CFG), 0);
   assert.ok(r.listen('127.0.0.1', 0, 4, 8) > 0, 'listens on the virtual network');
   assert.is(r.destroy(), 0);
   assert.ok(sim.trace.calls > 5, 'the core called the simulated host');
@@ -50,9 +52,7 @@ test('an HTTP error while fetching a core module rejects with ERR_ZERGLING_CORE_
 test('tick hands out its events in place, intact until the next tick', () => {
   const sim = createSimBackend({ seed: 3 });
   const r = loadReactor(sim);
-  assert.is(r.create({ ringEntries: 8, ringFlags: 0, sqThreadCpu: -1, sqThreadIdleMs: 0, recvBufferSize: 256,
-    bufferRingEntries: 8, cqeBatch: 8, maxConnections: 4, incremental: false, bufGroup: 0,
-    recvBudget: 0, recvReserve: 0, idleTimeoutMs: 0, endTimeoutMs: 0, maxFd: 4096, sendRanges: 4096 }), 0);
+  assert.is(r.create(CFG), 0);
   const port = r.listen('127.0.0.1', 0, 4, 8);
   assert.ok(port > 0);
   r.submit();

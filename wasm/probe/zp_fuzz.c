@@ -627,10 +627,11 @@ static void act_prep_then_close(void) {
 static void act_close(void) {
     int bad;
     int32_t fd = zp_pick_fd(&bad, 0);
+    int tracked = zp_fd_index(fd) >= 0;
     int64_t r = zp_note(OP_CLOSE, HC(zl_close(fd)), bad ? (fd >= 0 ? MUST_EBADF : MUST_FAIL) : ANY);
-    if (r == 0 && zp_fd_index(fd) < 0) zp_dead_push(&zp_g.blind_closed, (uint32_t)fd);
+    if (r == 0 && !tracked) zp_dead_push(&zp_g.blind_closed, (uint32_t)fd);
     if (r == 0) zp_untrack_fd(fd);
-    if (!bad && r < 0 && r != -16 /* EBUSY */ && zp_fd_index(fd) >= 0) zp_flag(OP_CLOSE, r);
+    if (!bad && r < 0 && r != -16 /* EBUSY */ && tracked) zp_flag(OP_CLOSE, r);
 }
 
 static void act_fcntl(void) {

@@ -62,12 +62,13 @@ void zp_retag(zp_ring *r) {
 /* ---------------------------------------------------------------- handle sets */
 
 void zp_dead_push(zp_dead *d, uint32_t v) { d->v[d->n++ % ZP_MAX_DEAD] = v; }
+static uint32_t dead_len(const zp_dead *d) { return d->n < ZP_MAX_DEAD ? d->n : ZP_MAX_DEAD; }
 int zp_dead_take(zp_dead *d, uint32_t v) {
-    for (uint32_t i = 0; i < (d->n < ZP_MAX_DEAD ? d->n : ZP_MAX_DEAD); i++)
+    for (uint32_t i = 0; i < dead_len(d); i++)
         if (d->v[i] == v) { d->v[i] = UINT32_MAX; return 1; } /* no handle or fd is UINT32_MAX */
     return 0;
 }
-static uint32_t dead_pick(const zp_dead *d) { return d->v[zp_rnd(d->n < ZP_MAX_DEAD ? d->n : ZP_MAX_DEAD)]; }
+static uint32_t dead_pick(const zp_dead *d) { return d->v[zp_rnd(dead_len(d))]; }
 
 /* Every SQE handle value ever issued (open addressing, value+1; 0 = empty):
  * a value never issued is certainly invalid. */
