@@ -28,7 +28,7 @@ inline void mark_sent(Slab* s, Ring* r) { s->sent |= 1ull << r->idx; }
 
 // ---------------------------------------------------------------- operations
 // Each operation is a struct of its arguments after the handle (host.wit's
-// order; queue-* adds the token after them) with
+// order; queue-* adds the token, as two u32 halves, after them) with
 //   ARGS        how many they are;
 //   ACCEPT      whether its op slot is an accept's (zl_op_slot_for);
 //   read        the numbers: false when a JS exception is pending;
@@ -178,12 +178,17 @@ struct Cancel : NoLists {
 // ---------------------------------------------------------------- prep-* (get-sqe handles)
 
 // The arguments of prep<Op> (token == nullptr) or queue<Op>, in this order:
-// the handle, the op's numbers, the token, then the op's lists, whose getters
-// may run JS. 0, -errno, or THREW.
+// the handle, the op's numbers, the token's two u32 halves (hi, lo: a u64
+// would be a BigInt per SQE on the JS side), then the op's lists, whose
+// getters may run JS. 0, -errno, or THREW.
 template <class Op>
 int unpack(napi_env env, const napi_value* argv, uint32_t* h, Op* op, uint64_t* token) {
     if (!zl_u32(env, argv[0], h) || !op->read(env, argv + 1)) return THREW;
-    if (token != nullptr && !zl_u64(env, argv[1 + Op::ARGS], token)) return THREW;
+    if (token != nullptr) {
+        uint32_t hi, lo;
+        if (!zl_u32(env, argv[1 + Op::ARGS], &hi) || !zl_u32(env, argv[2 + Op::ARGS], &lo)) return THREW;
+        *token = static_cast<uint64_t>(hi) << 32 | lo;
+    }
     return op->read_lists(env, argv + 1);
 }
 
@@ -236,7 +241,7 @@ struct io_uring_sqe* queue_take(Ring* r, uint64_t token, bool accept, int* err, 
 
 template <class Op>
 napi_value queue(napi_env env, napi_callback_info info) {
-    ZL_ARGS(2 + Op::ARGS);
+    ZL_ARGS(3 + Op::ARGS);
     uint32_t h;
     uint64_t token;
     Op op;

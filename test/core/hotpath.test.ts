@@ -12,11 +12,11 @@ import { EV, ScriptedKernel, baseConfig, bytes, decode } from './scripted-host.t
 interface Probe { r: Reactor; memory: () => number; reallocs: number[]; alloc: (n: number) => number }
 
 /** The real component, with its allocator and memory observed from outside. */
-function load(k: ScriptedKernel): Probe {
+function load(k: ScriptedKernel, host: ScriptedKernel['host'] = k.host): Probe {
   const reallocs: number[] = [];
   let mem: WebAssembly.Memory | undefined;
   let raw: ((...a: number[]) => number) | undefined;
-  const root = instantiate((p) => coreModule('reactor', p), { 'zergling:reactor/host': k.host }, (module, imports) => {
+  const root = instantiate((p) => coreModule('reactor', p), { 'zergling:reactor/host': host }, (module, imports) => {
     const inst = new WebAssembly.Instance(module, imports);
     const ex = inst.exports as Record<string, unknown>;
     if (typeof ex.cabi_realloc !== 'function') return inst;
@@ -66,6 +66,34 @@ test('no allocation per tick, no memory growth over 20k echoed requests', () => 
   const distinct = new Set(reallocs);
   assert.ok(reallocs.length >= 625, 'the host placed each CQE batch through cabi_realloc');
   assert.is(distinct.size, 1, `every batch landed in the one lent buffer (saw ${distinct.size} blocks)`);
+});
+
+test('no BigInt crosses into JS on the echo path: each queue-* token is two u32 halves', () => {
+  const k = new ScriptedKernel({ sqEntries: 256 });
+  // Every host call the core makes, with the kinds of its arguments as the glue handed them over.
+  const calls = new Map<string, number>();
+  const bigints: string[] = [];
+  const host = Object.fromEntries(Object.entries(k.host).map(([name, fn]) => [name, (...a: unknown[]) => {
+    calls.set(name, (calls.get(name) ?? 0) + 1);
+    a.forEach((x, i) => { if (typeof x === 'bigint') bigints.push(`${name} argument ${i}`); });
+    return (fn as (...x: unknown[]) => unknown)(...a);
+  }])) as unknown as ScriptedKernel['host'];
+  const { r } = load(k, host);
+  assert.is(r.create({ ...baseConfig, bufferRingEntries: 64, cqeBatch: 64 }), 0);
+  assert.ok(r.listen('127.0.0.1', 0, 4, 64) > 0);
+  r.tick();
+  const fds: number[] = [];
+  for (let i = 0; i < 8; i++) fds.push(k.accept(true));
+  r.tick();
+  r.submit();
+  calls.clear();
+  bigints.length = 0;
+  let served = 0;
+  for (let i = 0; i < 50; i++) served += echoRound(k, r, fds, i);
+  assert.is(served, 50 * 8);
+  assert.ok((calls.get('queueSend') ?? 0) >= 50 * 8, `the sends went through queue-send (${calls.get('queueSend')})`);
+  assert.ok((calls.get('peekBatchCqe') ?? 0) >= 50, 'the CQEs came through peek-batch-cqe');
+  assert.equal(bigints, [], 'a u64 argument is a BigInt per call');
 });
 
 test('the CQE batch lands in the lent buffer even when other allocations come and go', () => {

@@ -104,13 +104,15 @@ ZL_IMPORT("prep-cancel64") int32_t zl_prep_cancel64(uint32_t sqe, uint64_t user_
 ZL_IMPORT("sqe-set-data64") int32_t zl_sqe_set_data64(uint32_t sqe, uint64_t data);
 ZL_IMPORT("cqe-get-data64") uint64_t zl__cqe_get_data64(uint64_t user_data, int32_t res, uint32_t flags);
 
-/* fused queueing: one host call per SQE (get-sqe + prep-* + sqe-set-data64) */
-ZL_IMPORT("queue-multishot-accept") int32_t zl_queue_multishot_accept(uint32_t ring, int32_t lfd, uint32_t flags, uint64_t user_data);
-ZL_IMPORT("queue-recv-multishot-select") int32_t zl_queue_recv_multishot_select(uint32_t ring, int32_t fd, uint32_t buf_group, uint32_t flags, uint64_t user_data);
-ZL_IMPORT("queue-recv-select") int32_t zl_queue_recv_select(uint32_t ring, int32_t fd, uint32_t buf_group, uint32_t flags, uint64_t user_data);
-ZL_IMPORT("queue-send") int32_t zl_queue_send(uint32_t ring, int32_t fd, uint32_t slab, uint32_t offset, uint32_t len, uint32_t flags, uint64_t user_data);
-ZL_IMPORT("queue-sendmsg") int32_t zl__queue_sendmsg(uint32_t ring, int32_t fd, const zl_slab_range *iov, size_t n, uint32_t flags, uint64_t user_data);
-ZL_IMPORT("queue-cancel64") int32_t zl_queue_cancel64(uint32_t ring, uint64_t target, uint32_t flags, uint64_t user_data);
+/* fused queueing: one host call per SQE (get-sqe + prep-* + sqe-set-data64).
+ * The token crosses as two u32 halves (host.wit says why); the seed-shaped
+ * wrappers below take it whole. */
+ZL_IMPORT("queue-multishot-accept") int32_t zl__queue_multishot_accept(uint32_t ring, int32_t lfd, uint32_t flags, uint32_t token_hi, uint32_t token_lo);
+ZL_IMPORT("queue-recv-multishot-select") int32_t zl__queue_recv_multishot_select(uint32_t ring, int32_t fd, uint32_t buf_group, uint32_t flags, uint32_t token_hi, uint32_t token_lo);
+ZL_IMPORT("queue-recv-select") int32_t zl__queue_recv_select(uint32_t ring, int32_t fd, uint32_t buf_group, uint32_t flags, uint32_t token_hi, uint32_t token_lo);
+ZL_IMPORT("queue-send") int32_t zl__queue_send(uint32_t ring, int32_t fd, uint32_t slab, uint32_t offset, uint32_t len, uint32_t flags, uint32_t token_hi, uint32_t token_lo);
+ZL_IMPORT("queue-sendmsg") int32_t zl__queue_sendmsg(uint32_t ring, int32_t fd, const zl_slab_range *iov, size_t n, uint32_t flags, uint32_t token_hi, uint32_t token_lo);
+ZL_IMPORT("queue-cancel64") int32_t zl__queue_cancel64(uint32_t ring, uint64_t target, uint32_t flags, uint32_t token_hi, uint32_t token_lo);
 
 /* buffer ring */
 ZL_IMPORT("setup-buf-ring") int32_t zl_setup_buf_ring(uint32_t ring, uint32_t entries, uint32_t bgid, uint32_t flags);
@@ -167,9 +169,28 @@ static inline uint32_t zl_peek_batch_cqe(uint32_t ring, uint32_t max, struct io_
 static inline int32_t zl_prep_sendmsg(uint32_t sqe, int32_t fd, const zl_slab_range *iov, size_t n, uint32_t flags) {
     return zl__prep_sendmsg(sqe, fd, iov, n, flags);
 }
-static inline int32_t zl_queue_sendmsg(uint32_t ring, int32_t fd, const zl_slab_range *iov, size_t n, uint32_t flags, uint64_t user_data) {
-    return zl__queue_sendmsg(ring, fd, iov, n, flags, user_data);
+#define ZL_HI(t) ((uint32_t)((t) >> 32))
+#define ZL_LO(t) ((uint32_t)(t))
+static inline int32_t zl_queue_multishot_accept(uint32_t ring, int32_t lfd, uint32_t flags, uint64_t user_data) {
+    return zl__queue_multishot_accept(ring, lfd, flags, ZL_HI(user_data), ZL_LO(user_data));
 }
+static inline int32_t zl_queue_recv_multishot_select(uint32_t ring, int32_t fd, uint32_t buf_group, uint32_t flags, uint64_t user_data) {
+    return zl__queue_recv_multishot_select(ring, fd, buf_group, flags, ZL_HI(user_data), ZL_LO(user_data));
+}
+static inline int32_t zl_queue_recv_select(uint32_t ring, int32_t fd, uint32_t buf_group, uint32_t flags, uint64_t user_data) {
+    return zl__queue_recv_select(ring, fd, buf_group, flags, ZL_HI(user_data), ZL_LO(user_data));
+}
+static inline int32_t zl_queue_send(uint32_t ring, int32_t fd, uint32_t slab, uint32_t offset, uint32_t len, uint32_t flags, uint64_t user_data) {
+    return zl__queue_send(ring, fd, slab, offset, len, flags, ZL_HI(user_data), ZL_LO(user_data));
+}
+static inline int32_t zl_queue_sendmsg(uint32_t ring, int32_t fd, const zl_slab_range *iov, size_t n, uint32_t flags, uint64_t user_data) {
+    return zl__queue_sendmsg(ring, fd, iov, n, flags, ZL_HI(user_data), ZL_LO(user_data));
+}
+static inline int32_t zl_queue_cancel64(uint32_t ring, uint64_t target, uint32_t flags, uint64_t user_data) {
+    return zl__queue_cancel64(ring, target, flags, ZL_HI(user_data), ZL_LO(user_data));
+}
+#undef ZL_HI
+#undef ZL_LO
 static inline uint64_t zl_cqe_get_data64(const struct io_uring_cqe *c) {
     return zl__cqe_get_data64(c->user_data, c->res, c->flags);
 }

@@ -81,8 +81,12 @@ function prep(k: KernelState, sqe: number, kind: Kind): number {
   return 0;
 }
 
-/** get-sqe + prep + sqe-set-data64 in one: the ring, the checks, then room in the SQ. */
-function queue(k: KernelState, ring: number, kind: Kind, userData: bigint): number {
+/**
+ * get-sqe + prep + sqe-set-data64 in one: the ring, the checks, then room in
+ * the SQ. The token comes as two u32 halves (host.wit: no BigInt per SQE
+ * natively); the simulated SQE keeps it whole.
+ */
+function queue(k: KernelState, ring: number, kind: Kind, tokenHi: number, tokenLo: number): number {
   const r = k.rings.get(ring);
   if (r === undefined) return -C.EBADF;
   const e = kind.check(k);
@@ -90,7 +94,7 @@ function queue(k: KernelState, ring: number, kind: Kind, userData: bigint): numb
   if (r.sq.length >= r.sqEntries) return -C.EBUSY;
   const s = takeSqe(k, r);
   kind.fill(k, s);
-  s.userData = BigInt.asUintN(64, userData);
+  s.userData = BigInt(tokenHi >>> 0) << 32n | BigInt(tokenLo >>> 0);
   return 0;
 }
 
@@ -179,21 +183,21 @@ export function sqeSetData64(k: KernelState, sqe: number, data: bigint): number 
   return 0;
 }
 
-export function queueMultishotAccept(k: KernelState, ring: number, lfd: number, flags: number, userData: bigint): number {
-  return queue(k, ring, accept(lfd, flags), userData);
+export function queueMultishotAccept(k: KernelState, ring: number, lfd: number, flags: number, tokenHi: number, tokenLo: number): number {
+  return queue(k, ring, accept(lfd, flags), tokenHi, tokenLo);
 }
-export function queueRecvMultishotSelect(k: KernelState, ring: number, fd: number, bufGroup: number, flags: number, userData: bigint): number {
-  return queue(k, ring, recv(fd, bufGroup, flags, false), userData);
+export function queueRecvMultishotSelect(k: KernelState, ring: number, fd: number, bufGroup: number, flags: number, tokenHi: number, tokenLo: number): number {
+  return queue(k, ring, recv(fd, bufGroup, flags, false), tokenHi, tokenLo);
 }
-export function queueRecvSelect(k: KernelState, ring: number, fd: number, bufGroup: number, flags: number, userData: bigint): number {
-  return queue(k, ring, recv(fd, bufGroup, flags, true), userData);
+export function queueRecvSelect(k: KernelState, ring: number, fd: number, bufGroup: number, flags: number, tokenHi: number, tokenLo: number): number {
+  return queue(k, ring, recv(fd, bufGroup, flags, true), tokenHi, tokenLo);
 }
-export function queueSend(k: KernelState, ring: number, fd: number, slab: number, offset: number, len: number, flags: number, userData: bigint): number {
-  return queue(k, ring, send(fd, slab, offset, len, flags), userData);
+export function queueSend(k: KernelState, ring: number, fd: number, slab: number, offset: number, len: number, flags: number, tokenHi: number, tokenLo: number): number {
+  return queue(k, ring, send(fd, slab, offset, len, flags), tokenHi, tokenLo);
 }
-export function queueSendmsg(k: KernelState, ring: number, fd: number, iov: SlabRange[], flags: number, userData: bigint): number {
-  return queue(k, ring, sendmsg(fd, iov, flags, C.MAX_SENDMSG_IOV), userData);
+export function queueSendmsg(k: KernelState, ring: number, fd: number, iov: SlabRange[], flags: number, tokenHi: number, tokenLo: number): number {
+  return queue(k, ring, sendmsg(fd, iov, flags, C.MAX_SENDMSG_IOV), tokenHi, tokenLo);
 }
-export function queueCancel64(k: KernelState, ring: number, target: bigint, flags: number, userData: bigint): number {
-  return queue(k, ring, cancel(target, flags), userData);
+export function queueCancel64(k: KernelState, ring: number, target: bigint, flags: number, tokenHi: number, tokenLo: number): number {
+  return queue(k, ring, cancel(target, flags), tokenHi, tokenLo);
 }
