@@ -19,19 +19,51 @@ export type Instantiate = typeof instantiate;
 const TICK = 'zergling:reactor/reactor#tick';
 
 /**
- * Instantiates through jco's glue, then lifts `tick`'s event list in place.
- * The glue lifts a `list<u32>` by slicing the core's memory: a new
- * ArrayBuffer (a malloc'd backing store) every turn. The core keeps each
- * returned batch intact until the next tick (zl_events.c double-buffers it,
- * reactor.wit says so), so a view over its memory is the same list: the
- * returned array is valid until the next tick, which is how every caller
- * consumes it.
+ * Instantiates through jco's glue, with the two per-turn crossings done in
+ * place: tick's event list is lifted as a view, and peek-batch-cqe's CQE
+ * records are lowered with one copy.
+ * - The glue lifts a `list<u32>` by slicing the core's memory: a new
+ *   ArrayBuffer (a malloc'd backing store) every turn. The core keeps each
+ *   returned batch intact until the next tick (zl_events.c double-buffers it,
+ *   reactor.wit says so), so a view over its memory is the same list: the
+ *   returned array is valid until the next tick, which is how every caller
+ *   consumes it.
+ * - The glue lowers a returned `list<u8>` through two fresh typed arrays per
+ *   call (one over the host's bytes, one over the guest's block). Here the
+ *   host's bytes are copied through one cached view of the core's memory into
+ *   the block `cabi_realloc` lends, and (ptr, len) go where the core asked:
+ *   the canonical ABI's lowering, without the per-call views.
  */
 export function bindReactor(inst: Instantiate, getCoreModule: GetCoreModule, backend: Backend): Reactor {
   let core: WebAssembly.Exports | undefined;
-  const reactor = inst(getCoreModule, { 'zergling:reactor/host': backend.host }, (module, imports) => {
-    const instance = new WebAssembly.Instance(module, imports);
+  let mem8 = new Uint8Array(0), mem32 = new Int32Array(0);
+  let coreMemory: WebAssembly.Memory | undefined;
+  let coreRealloc: ((old: number, oldLen: number, align: number, len: number) => number) | undefined;
+  const host = backend.host;
+  const peek = (ring: number, max: number, retptr: number): void => {
+    const cqes = host.peekBatchCqe(ring >>> 0, max >>> 0);
+    const len = cqes.byteLength;
+    const ptr = coreRealloc!(0, 0, 1, len);
+    const buf = coreMemory!.buffer; // after the realloc, which may grow the memory
+    if (mem8.buffer !== buf) { mem8 = new Uint8Array(buf); mem32 = new Int32Array(buf); }
+    if ((retptr & 3) !== 0 || retptr + 8 > mem8.length || ptr + len > mem8.length) {
+      throw coreError(`peek-batch-cqe: result at ${retptr}, block at ${ptr} + ${len} outside the core's memory`);
+    }
+    mem8.set(cqes, ptr);
+    mem32[retptr >>> 2] = ptr;
+    mem32[(retptr >>> 2) + 1] = len;
+  };
+  const reactor = inst(getCoreModule, { 'zergling:reactor/host': host }, (module, imports) => {
+    const hostImports = imports?.['zergling:reactor/host'] as Record<string, unknown> | undefined;
+    const isCore = hostImports !== undefined && 'peek-batch-cqe' in hostImports;
+    const instance = new WebAssembly.Instance(module, isCore ? { ...imports, 'zergling:reactor/host': { ...hostImports, 'peek-batch-cqe': peek } } : imports);
     if (TICK in instance.exports) core = instance.exports;
+    if (isCore) {
+      const m = instance.exports['memory'], r = instance.exports['cabi_realloc'];
+      if (!(m instanceof WebAssembly.Memory) || typeof r !== 'function') throw coreError('the core module exports no memory or cabi_realloc');
+      coreMemory = m;
+      coreRealloc = r as typeof coreRealloc;
+    }
     return instance;
   }).reactor;
   const memory = core?.['memory'];
