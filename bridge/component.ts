@@ -56,7 +56,8 @@ export function bindReactor(inst: Instantiate, getCoreModule: GetCoreModule, bac
   const reactor = inst(getCoreModule, { 'zergling:reactor/host': host }, (module, imports) => {
     const hostImports = imports?.['zergling:reactor/host'] as Record<string, unknown> | undefined;
     const isCore = hostImports !== undefined && 'peek-batch-cqe' in hostImports;
-    const instance = new WebAssembly.Instance(module, isCore ? { ...imports, 'zergling:reactor/host': { ...hostImports, 'peek-batch-cqe': peek } } : imports);
+    const own = isCore ? { ...imports, 'zergling:reactor/host': { ...hostImports, 'peek-batch-cqe': peek } } : imports;
+    const instance = new WebAssembly.Instance(module, own);
     if (TICK in instance.exports) core = instance.exports;
     if (isCore) {
       const m = instance.exports['memory'], r = instance.exports['cabi_realloc'];
