@@ -46,16 +46,22 @@ function echoRound(k: ScriptedKernel, r: Reactor, fds: number[], round: number, 
   return n;
 }
 
-test('no allocation per tick, no memory growth over 20k echoed requests', () => {
-  const k = new ScriptedKernel({ sqEntries: 256 });
-  const { r, memory, reallocs } = load(k);
-  assert.is(r.create({ ...baseConfig, bufferRingEntries: 64, cqeBatch: 64 }), 0);
+/** Creates the core, listens, accepts `n` connections and submits their recvs: their fds. */
+function serving(k: ScriptedKernel, r: Reactor, n: number, ringFlags?: number, bufferRingEntries = 64): number[] {
+  assert.is(r.create({ ...baseConfig, ...(ringFlags !== undefined ? { ringFlags } : {}), bufferRingEntries, cqeBatch: 64 }), 0);
   assert.ok(r.listen('127.0.0.1', 0, 4, 64) > 0);
   r.tick();
   const fds: number[] = [];
-  for (let i = 0; i < 32; i++) fds.push(k.accept(true));
+  for (let i = 0; i < n; i++) fds.push(k.accept(true));
   r.tick();
   r.submit();
+  return fds;
+}
+
+test('no allocation per tick, no memory growth over 20k echoed requests', () => {
+  const k = new ScriptedKernel({ sqEntries: 256 });
+  const { r, memory, reallocs } = load(k);
+  const fds = serving(k, r, 32);
   for (let i = 0; i < 50; i++) echoRound(k, r, fds, i); // warm-up: tables reach their size
   const mem0 = memory();
   reallocs.length = 0;
@@ -79,13 +85,7 @@ test('no BigInt crosses into JS on the echo path: each queue-* token is two u32 
     return (fn as (...x: unknown[]) => unknown)(...a);
   }])) as unknown as ScriptedKernel['host'];
   const { r } = load(k, host);
-  assert.is(r.create({ ...baseConfig, bufferRingEntries: 64, cqeBatch: 64 }), 0);
-  assert.ok(r.listen('127.0.0.1', 0, 4, 64) > 0);
-  r.tick();
-  const fds: number[] = [];
-  for (let i = 0; i < 8; i++) fds.push(k.accept(true));
-  r.tick();
-  r.submit();
+  const fds = serving(k, r, 8);
   calls.clear();
   bigints.length = 0;
   let served = 0;
@@ -99,13 +99,7 @@ test('no BigInt crosses into JS on the echo path: each queue-* token is two u32 
 test('the CQE batch lands in the lent buffer even when other allocations come and go', () => {
   const k = new ScriptedKernel({ sqEntries: 256 });
   const { r, reallocs, alloc } = load(k);
-  assert.is(r.create({ ...baseConfig, bufferRingEntries: 64, cqeBatch: 64 }), 0);
-  r.listen('127.0.0.1', 0, 4, 64);
-  r.tick();
-  const fds: number[] = [];
-  for (let i = 0; i < 8; i++) fds.push(k.accept(true));
-  r.tick();
-  r.submit();
+  const fds = serving(k, r, 8);
   reallocs.length = 0;
   for (let i = 0; i < 50; i++) {
     echoRound(k, r, fds, i);
@@ -120,14 +114,7 @@ test('the CQE batch lands in the lent buffer even when other allocations come an
 function connected(ringFlags: number, bufferRingEntries = 64): { k: ScriptedKernel; r: Reactor; fds: number[] } {
   const k = new ScriptedKernel();
   const { r } = load(k);
-  assert.is(r.create({ ...baseConfig, ringFlags, bufferRingEntries, cqeBatch: 64 }), 0);
-  r.listen('127.0.0.1', 0, 4, 64);
-  r.tick();
-  const fds: number[] = [];
-  for (let i = 0; i < 16; i++) fds.push(k.accept(true));
-  r.tick();
-  r.submit();
-  return { k, r, fds };
+  return { k, r, fds: serving(k, r, 16, ringFlags, bufferRingEntries) };
 }
 
 /** What listen() asks for by default (src/options.ts). */
