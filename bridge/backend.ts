@@ -40,6 +40,16 @@ export type SockAddr = ReturnType<Host['getpeername']>;
 export type HostResult = number;
 
 /**
+ * A 64-bit token as the fused queue-* imports take it: two u32 halves, hi
+ * then lo (host.wit: a u64 would cross into JavaScript as a BigInt per SQE).
+ */
+export const tokenHalves = (token: bigint): [hi: number, lo: number] =>
+  [Number(BigInt.asUintN(64, token) >> 32n), Number(BigInt.asUintN(32, token))];
+
+/** The token a queue-* call's two halves carry (for hosts that keep it whole, like the simulator). */
+export const tokenOf = (hi: number, lo: number): bigint => BigInt(hi >>> 0) << 32n | BigInt(lo >>> 0);
+
+/**
  * What a backend offers beyond the WIT imports: host-side access that never
  * crosses into Wasm (slab memory for the JS layer, ring wake-ups).
  */

@@ -4,7 +4,7 @@
 // errno, a full SQ is -EBUSY, and an error queues nothing (sq-ready unchanged:
 // the fixture's one get-sqe SQE).
 import type { Host } from '../../bridge/backend.ts';
-import { halves } from '../token.ts';
+import { tokenHalves as halves } from '../../bridge/backend.ts';
 
 const EBADF = -9, EFAULT = -14, EINVAL = -22, EBUSY = -16;
 const MSG_OOB = 0x1, MSG_NOSIGNAL = 0x4000;

@@ -7,7 +7,7 @@ import type { Backend, Host } from '../../bridge/backend.ts';
 import { hostCalls } from '../../bridge/backend.ts';
 import { loadReactor, loadReactorVariant } from '../../bridge/index.ts';
 import type { Reactor, ReactorConfig } from '../../bridge/backend.ts';
-import { joined } from '../token.ts';
+import { tokenOf as joined } from '../../bridge/backend.ts';
 
 export const E = {
   EPERM: 1, EBADF: 9, EAGAIN: 11, ENOMEM: 12, EFAULT: 14, EBUSY: 16, EINVAL: 22, ENFILE: 23,

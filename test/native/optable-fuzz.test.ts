@@ -10,7 +10,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as net from 'node:net';
-import { halves } from '../token.ts';
+import { tokenHalves as halves } from '../../bridge/backend.ts';
 import {
   AF_INET, E, SETUP, SOCK_NONBLOCK, SOCK_STREAM, addon, fdCount, listen4, parseCqes, sleep,
 } from './helpers.ts';

@@ -19,7 +19,7 @@ import {
   CQE_F, E, SOCK_NONBLOCK, addon, fdCount, listen4, parseCqes, reapNow, reapUntil, sleep, submitOne,
 } from './helpers.ts';
 import type { Cqe } from './helpers.ts';
-import { halves } from '../token.ts';
+import { tokenHalves as halves } from '../../bridge/backend.ts';
 
 const a = addon();
 const fds0 = fdCount();

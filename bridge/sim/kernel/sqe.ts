@@ -6,6 +6,7 @@
 // changed) and one fill, shared by its prep-* and its queue-*: a queue-* call
 // checks before it takes an SQ slot, so an error queues nothing.
 import * as C from '../consts.ts';
+import { tokenOf } from '../../backend.ts';
 import type { Ring } from './ring.ts';
 import { slabRange } from './slabs.ts';
 import type { KernelState } from './state.ts';
@@ -94,7 +95,7 @@ function queue(k: KernelState, ring: number, kind: Kind, tokenHi: number, tokenL
   if (r.sq.length >= r.sqEntries) return -C.EBUSY;
   const s = takeSqe(k, r);
   kind.fill(k, s);
-  s.userData = BigInt(tokenHi >>> 0) << 32n | BigInt(tokenLo >>> 0);
+  s.userData = tokenOf(tokenHi, tokenLo);
   return 0;
 }
 
