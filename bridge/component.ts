@@ -35,49 +35,47 @@ const TICK = 'zergling:reactor/reactor#tick';
  *   the canonical ABI's lowering, without the per-call views.
  */
 export function bindReactor(inst: Instantiate, getCoreModule: GetCoreModule, backend: Backend): Reactor {
+  // The core module's exports (the one module that imports peek-batch-cqe),
+  // and two views of its memory, rebuilt together when it grows: a grown
+  // memory is a new buffer, and views of the old one read nothing.
   let core: WebAssembly.Exports | undefined;
-  let mem8 = new Uint8Array(0), mem32 = new Int32Array(0);
-  let coreMemory: WebAssembly.Memory | undefined;
-  let coreRealloc: ((old: number, oldLen: number, align: number, len: number) => number) | undefined;
+  let memory: WebAssembly.Memory | undefined;
+  let bytes = new Uint8Array(0), words = new Uint32Array(0);
+  const views = (): void => {
+    if (bytes.buffer !== memory!.buffer) { bytes = new Uint8Array(memory!.buffer); words = new Uint32Array(memory!.buffer); }
+  };
+  let realloc: ((old: number, oldLen: number, align: number, len: number) => number) | undefined;
   const host = backend.host;
   const peek = (ring: number, max: number, retptr: number): void => {
     const cqes = host.peekBatchCqe(ring >>> 0, max >>> 0);
     const len = cqes.byteLength;
-    const ptr = coreRealloc!(0, 0, 1, len);
-    const buf = coreMemory!.buffer; // after the realloc, which may grow the memory
-    if (mem8.buffer !== buf) { mem8 = new Uint8Array(buf); mem32 = new Int32Array(buf); }
-    if ((retptr & 3) !== 0 || retptr + 8 > mem8.length || ptr + len > mem8.length) {
+    const ptr = realloc!(0, 0, 1, len);
+    views(); // after the realloc, which may grow the memory
+    if ((retptr & 3) !== 0 || retptr + 8 > bytes.length || ptr + len > bytes.length) {
       throw coreError(`peek-batch-cqe: result at ${retptr}, block at ${ptr} + ${len} outside the core's memory`);
     }
-    mem8.set(cqes, ptr);
-    mem32[retptr >>> 2] = ptr;
-    mem32[(retptr >>> 2) + 1] = len;
+    bytes.set(cqes, ptr);
+    words[retptr >>> 2] = ptr;
+    words[(retptr >>> 2) + 1] = len;
   };
   const reactor = inst(getCoreModule, { 'zergling:reactor/host': host }, (module, imports) => {
     const hostImports = imports?.['zergling:reactor/host'] as Record<string, unknown> | undefined;
-    const isCore = hostImports !== undefined && 'peek-batch-cqe' in hostImports;
-    const own = isCore ? { ...imports, 'zergling:reactor/host': { ...hostImports, 'peek-batch-cqe': peek } } : imports;
-    const instance = new WebAssembly.Instance(module, own);
-    if (TICK in instance.exports) core = instance.exports;
-    if (isCore) {
-      const m = instance.exports['memory'], r = instance.exports['cabi_realloc'];
-      if (!(m instanceof WebAssembly.Memory) || typeof r !== 'function') throw coreError('the core module exports no memory or cabi_realloc');
-      coreMemory = m;
-      coreRealloc = r as typeof coreRealloc;
+    if (hostImports === undefined || !('peek-batch-cqe' in hostImports)) return new WebAssembly.Instance(module, imports);
+    const instance = new WebAssembly.Instance(module, { ...imports, 'zergling:reactor/host': { ...hostImports, 'peek-batch-cqe': peek } });
+    const { memory: m, cabi_realloc: r } = instance.exports;
+    if (!(m instanceof WebAssembly.Memory) || typeof r !== 'function' || typeof instance.exports[TICK] !== 'function') {
+      throw coreError('the core module exports no memory, cabi_realloc or tick');
     }
+    core = instance.exports;
+    memory = m;
+    realloc = r as typeof realloc;
     return instance;
   }).reactor;
-  const memory = core?.['memory'];
-  const rawTick = core?.[TICK];
-  if (!(memory instanceof WebAssembly.Memory) || typeof rawTick !== 'function') {
-    throw coreError('the core module exports no memory or tick');
-  }
-  const lower = rawTick as () => number;
-  let words = new Uint32Array(memory.buffer);
+  if (core === undefined) throw coreError('no core module imports peek-batch-cqe');
+  const lower = core[TICK] as () => number;
   const tick = (): Uint32Array => {
     const ret = lower() >>> 2; // where the core put the list's (ptr, len)
-    // A grown memory is a new buffer, and views of the old one read nothing.
-    if (words.buffer !== memory.buffer) words = new Uint32Array(memory.buffer);
+    views();
     if (ret + 1 >= words.length) throw coreError(`tick returned a list header outside the core's memory (${ret * 4})`);
     const ptr = words[ret]!, len = words[ret + 1]!;
     if ((ptr & 3) !== 0 || (ptr >>> 2) + len > words.length) {

@@ -7,7 +7,7 @@ import type { Backend, Host } from '../../bridge/backend.ts';
 import { hostCalls } from '../../bridge/backend.ts';
 import { loadReactor, loadReactorVariant } from '../../bridge/index.ts';
 import type { Reactor, ReactorConfig } from '../../bridge/backend.ts';
-import { tokenOf as joined } from '../../bridge/backend.ts';
+import { tokenOf } from '../../bridge/backend.ts';
 
 export const E = {
   EPERM: 1, EBADF: 9, EAGAIN: 11, ENOMEM: 12, EFAULT: 14, EBUSY: 16, EINVAL: 22, ENFILE: 23,
@@ -437,32 +437,32 @@ export class ScriptedKernel {
     },
     cqeGetData64: (c) => c.userData,
     queueMultishotAccept: (ring, lfd, flags, hi, lo) => {
-      const userData = joined(hi, lo);
+      const userData = tokenOf(hi, lo);
       this.log('queueMultishotAccept', [ring, lfd, flags, userData]);
       return this.queue(ring, this.acceptOp(lfd, flags), userData);
     },
     queueRecvMultishotSelect: (ring, fd, group, flags, hi, lo) => {
-      const userData = joined(hi, lo);
+      const userData = tokenOf(hi, lo);
       this.log('queueRecvMultishotSelect', [ring, fd, group, flags, userData]);
       return this.queue(ring, this.recvOp(fd, group, flags), userData);
     },
     queueRecvSelect: (ring, fd, group, flags, hi, lo) => {
-      const userData = joined(hi, lo);
+      const userData = tokenOf(hi, lo);
       this.log('queueRecvSelect', [ring, fd, group, flags, userData]);
       return this.queue(ring, this.recvOp(fd, group, flags), userData);
     },
     queueSend: (ring, fd, slab, offset, len, flags, hi, lo) => {
-      const userData = joined(hi, lo);
+      const userData = tokenOf(hi, lo);
       this.log('queueSend', [ring, fd, slab, offset, len, flags, userData]);
       return this.queue(ring, this.sendOp('send', fd, [{ slab, offset, len }], flags), userData);
     },
     queueSendmsg: (ring, fd, iov, flags, hi, lo) => {
-      const userData = joined(hi, lo);
+      const userData = tokenOf(hi, lo);
       this.log('queueSendmsg', [ring, fd, iov, flags, userData]);
       return this.queue(ring, this.sendOp('sendmsg', fd, iov, flags), userData);
     },
     queueCancel64: (ring, target, flags, hi, lo) => {
-      const userData = joined(hi, lo);
+      const userData = tokenOf(hi, lo);
       this.log('queueCancel64', [ring, target, flags, userData]);
       return this.queue(ring, this.cancelOp(target, flags), userData);
     },

@@ -10,7 +10,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as net from 'node:net';
-import { tokenHalves as halves } from '../../bridge/backend.ts';
+import { tokenHalves } from '../../bridge/backend.ts';
 import {
   AF_INET, E, SETUP, SOCK_NONBLOCK, SOCK_STREAM, addon, fdCount, listen4, parseCqes, sleep,
 } from './helpers.ts';
@@ -93,12 +93,12 @@ async function run(seed: number, opSlots: number | undefined): Promise<Record<st
     const tok = pick(TOKENS);
     const fd = rand() < 0.1 ? 12345 : pick(fds());
     switch (Math.floor(rand() * 14)) {
-      case 0: expect('queueMultishotAccept', g.queueMultishotAccept(ring, rand() < 0.8 ? lfd : fd, SOCK_NONBLOCK, ...halves(tok)), QUEUE_OK); stats.queued!++; break;
-      case 1: expect('queueRecvMultishotSelect', g.queueRecvMultishotSelect(ring, fd, 5, 0, ...halves(tok)), QUEUE_OK); stats.queued!++; break;
-      case 2: expect('queueRecvSelect', g.queueRecvSelect(ring, fd, 5, 0, ...halves(tok)), QUEUE_OK); stats.queued!++; break;
-      case 3: expect('queueSend', g.queueSend(ring, fd, slab, 0, 16, 0, ...halves(tok)), [...QUEUE_OK, -E.EFAULT]); stats.queued!++; break;
-      case 4: expect('queueSendmsg', g.queueSendmsg(ring, fd, [{ slab, offset: 16, len: 8 }, { slab, offset: 0, len: 4 }], 0, ...halves(tok)), QUEUE_OK); stats.queued!++; break;
-      case 5: expect('queueCancel64', g.queueCancel64(ring, pick(TOKENS), pick([0, 1, 4]), ...halves(tok)), QUEUE_OK); stats.queued!++; break;
+      case 0: expect('queueMultishotAccept', g.queueMultishotAccept(ring, rand() < 0.8 ? lfd : fd, SOCK_NONBLOCK, ...tokenHalves(tok)), QUEUE_OK); stats.queued!++; break;
+      case 1: expect('queueRecvMultishotSelect', g.queueRecvMultishotSelect(ring, fd, 5, 0, ...tokenHalves(tok)), QUEUE_OK); stats.queued!++; break;
+      case 2: expect('queueRecvSelect', g.queueRecvSelect(ring, fd, 5, 0, ...tokenHalves(tok)), QUEUE_OK); stats.queued!++; break;
+      case 3: expect('queueSend', g.queueSend(ring, fd, slab, 0, 16, 0, ...tokenHalves(tok)), [...QUEUE_OK, -E.EFAULT]); stats.queued!++; break;
+      case 4: expect('queueSendmsg', g.queueSendmsg(ring, fd, [{ slab, offset: 16, len: 8 }, { slab, offset: 0, len: 4 }], 0, ...tokenHalves(tok)), QUEUE_OK); stats.queued!++; break;
+      case 5: expect('queueCancel64', g.queueCancel64(ring, pick(TOKENS), pick([0, 1, 4]), ...tokenHalves(tok)), QUEUE_OK); stats.queued!++; break;
       case 6: case 7: { // get-sqe + prep + set-data64
         const s = g.getSqe(ring);
         if (s < 0) { expect('getSqe', s, [-E.EBUSY]); break; }

@@ -19,7 +19,7 @@ import {
   CQE_F, E, SOCK_NONBLOCK, addon, fdCount, listen4, parseCqes, reapNow, reapUntil, sleep, submitOne,
 } from './helpers.ts';
 import type { Cqe } from './helpers.ts';
-import { tokenHalves as halves } from '../../bridge/backend.ts';
+import { tokenHalves } from '../../bridge/backend.ts';
 
 const a = addon();
 const fds0 = fdCount();
@@ -54,7 +54,7 @@ test('queue-* echo over io_uring (default ring flags): 0 hash lookups, 0 syscall
 
   // Tokens as the core packs them: kind << 56 | fd.
   const ACCEPT = 1n << 56n, RECV = 2n << 56n, SEND = 3n << 56n, CANCEL = 4n << 56n;
-  assert.is(g.queueMultishotAccept(ring, lfd, SOCK_NONBLOCK, ...halves(ACCEPT | BigInt(lfd))), 0);
+  assert.is(g.queueMultishotAccept(ring, lfd, SOCK_NONBLOCK, ...tokenHalves(ACCEPT | BigInt(lfd))), 0);
   assert.is(g.submit(ring), 1);
 
   const CLIENTS = 16, ROUNDS = 40;
@@ -71,7 +71,7 @@ test('queue-* echo over io_uring (default ring flags): 0 hash lookups, 0 syscall
       if (kind === 1n) {
         if (c.res >= 0) {
           conns.add(c.res);
-          assert.is(g.queueRecvMultishotSelect(ring, c.res, 3, 0, ...halves(RECV | BigInt(c.res))), 0);
+          assert.is(g.queueRecvMultishotSelect(ring, c.res, 3, 0, ...tokenHalves(RECV | BigInt(c.res))), 0);
         }
         if (!(c.flags & CQE_F.MORE)) acceptEnd = c;
       } else if (kind === 2n) {
@@ -81,8 +81,8 @@ test('queue-* echo over io_uring (default ring flags): 0 hash lookups, 0 syscall
           recvs++;
           // Echo straight from the receive slab: send and sendmsg in turn.
           const rc = (recvs & 1)
-            ? g.queueSend(ring, fd, rslab, bid * BUFSZ, c.res, 0, ...halves(SEND | BigInt(bid) << 32n | BigInt(fd)))
-            : g.queueSendmsg(ring, fd, [{ slab: rslab, offset: bid * BUFSZ, len: c.res }], 0, ...halves(SEND | BigInt(bid) << 32n | BigInt(fd)));
+            ? g.queueSend(ring, fd, rslab, bid * BUFSZ, c.res, 0, ...tokenHalves(SEND | BigInt(bid) << 32n | BigInt(fd)))
+            : g.queueSendmsg(ring, fd, [{ slab: rslab, offset: bid * BUFSZ, len: c.res }], 0, ...tokenHalves(SEND | BigInt(bid) << 32n | BigInt(fd)));
           assert.is(rc, 0);
           sends.set(bid, c.res);
           sendsQueued++;
@@ -91,7 +91,7 @@ test('queue-* echo over io_uring (default ring flags): 0 hash lookups, 0 syscall
           conns.delete(fd);
           assert.is(g.close(fd), 0);
         } else if (!(c.flags & CQE_F.MORE)) {
-          assert.is(g.queueRecvMultishotSelect(ring, fd, 3, 0, ...halves(RECV | BigInt(fd))), 0); // re-arm
+          assert.is(g.queueRecvMultishotSelect(ring, fd, 3, 0, ...tokenHalves(RECV | BigInt(fd))), 0); // re-arm
         }
       } else if (kind === 3n) {
         const bid = Number((c.userData >> 32n) & 0xffffn);
@@ -138,8 +138,8 @@ test('queue-* echo over io_uring (default ring flags): 0 hash lookups, 0 syscall
   assert.is(sends.size, 0, 'every send completed');
 
   // cancel the accept by its token (fused), and an unknown token: -ENOENT in the CQE, as the simulator
-  assert.is(g.queueCancel64(ring, ACCEPT | BigInt(lfd), 0, ...halves(CANCEL | 1n)), 0);
-  assert.is(g.queueCancel64(ring, 0xdeadn, 0, ...halves(CANCEL | 2n)), 0);
+  assert.is(g.queueCancel64(ring, ACCEPT | BigInt(lfd), 0, ...tokenHalves(CANCEL | 1n)), 0);
+  assert.is(g.queueCancel64(ring, 0xdeadn, 0, ...tokenHalves(CANCEL | 2n)), 0);
   assert.is(g.submit(ring), 2);
   await pumpUntil(() => acceptEnd !== undefined && others.length >= 2);
   assert.is(acceptEnd!.res, -ECANCELED);
@@ -249,12 +249,12 @@ test('op table full: queue-* is -ENOBUFS and queues nothing; a token in flight s
   const fd = g.socket(2, 1, 0);
   assert.ok(fd >= 0);
   const before = (): [number, number] => [g.sqReady(ring), info(g, ring).live];
-  for (let t = 1n; t <= 3n; t++) assert.is(g.queueCancel64(ring, 999n, 0, ...halves(t)), 0);
+  for (let t = 1n; t <= 3n; t++) assert.is(g.queueCancel64(ring, 999n, 0, ...tokenHalves(t)), 0);
   let b = before();
-  assert.is(g.queueCancel64(ring, 999n, 0, ...halves(4n)), -E.ENOBUFS, 'a fourth token');
-  assert.is(g.queueRecvSelect(ring, fd, 0, 0, ...halves(4n)), -E.ENOBUFS);
+  assert.is(g.queueCancel64(ring, 999n, 0, ...tokenHalves(4n)), -E.ENOBUFS, 'a fourth token');
+  assert.is(g.queueRecvSelect(ring, fd, 0, 0, ...tokenHalves(4n)), -E.ENOBUFS);
   assert.equal(before(), b, 'nothing queued, no slot used');
-  assert.is(g.queueCancel64(ring, 999n, 0, ...halves(2n)), 0, 'token 2 is in flight: same slot');
+  assert.is(g.queueCancel64(ring, 999n, 0, ...tokenHalves(2n)), 0, 'token 2 is in flight: same slot');
   assert.is(info(g, ring).userData, 3);
   assert.is(info(g, ring).live, 4);
   // a get-sqe SQE with a new token: the flush is refused, nothing published
@@ -270,7 +270,7 @@ test('op table full: queue-* is -ENOBUFS and queues nothing; a token in flight s
   for (const c of cqes) assert.ok(c.userData >= 1n && c.userData <= 3n, `token ${c.userData} handed back`);
   for (const c of cqes.filter((c) => c.userData !== 1n || c.res !== 0)) assert.is(c.res, -ENOENT);
   assert.is(info(g, ring).userData, 0, 'final CQEs freed every slot');
-  assert.is(g.queueCancel64(ring, 999n, 0, ...halves(4n)), 0, 'room again');
+  assert.is(g.queueCancel64(ring, 999n, 0, ...tokenHalves(4n)), 0, 'room again');
   assert.is(g.submit(ring), 1);
   assert.is(reapNow(g, ring)[0]!.userData, 4n);
   assert.is(g.close(fd), 0);
@@ -281,16 +281,16 @@ test('SQ full: queue-* is -EBUSY, checks come first, nothing queued', () => {
   const g = a.newGuest();
   const ring = g.createRing(4);
   const fd = g.socket(2, 1, 0);
-  for (let i = 0; i < 4; i++) assert.is(g.queueRecvSelect(ring, fd, 0, 0, ...halves(7n)), 0);
+  for (let i = 0; i < 4; i++) assert.is(g.queueRecvSelect(ring, fd, 0, 0, ...tokenHalves(7n)), 0);
   assert.is(g.sqReady(ring), 4);
-  assert.is(g.queueRecvSelect(ring, fd, 0, 0, ...halves(8n)), -E.EBUSY);
-  assert.is(g.queueRecvSelect(ring, 0, 0, 0, ...halves(8n)), -E.EBADF, 'fd check before the SQ');
-  assert.is(g.queueRecvSelect(ring, fd, 0x10000, 0, ...halves(8n)), -E.EINVAL, 'bad group before the SQ');
-  assert.is(g.queueSend(ring, fd, 12345, 0, 1, 0, ...halves(8n)), -E.EBADF, 'unknown slab');
-  assert.is(g.queueSendmsg(ring, fd, new Array(65).fill({ slab: 1, offset: 0, len: 1 }), 0, ...halves(8n)), -E.EINVAL);
-  assert.is(g.queueMultishotAccept(ring, fd, 0x40, ...halves(8n)), -E.EINVAL, 'accept flags');
-  assert.is(g.queueCancel64(ring, 1n, 0x8, ...halves(8n)), -E.EINVAL, 'cancel flags beyond ALL|ANY');
-  assert.is(g.queueCancel64(999, 1n, 0, ...halves(8n)), -E.EBADF, 'bad ring');
+  assert.is(g.queueRecvSelect(ring, fd, 0, 0, ...tokenHalves(8n)), -E.EBUSY);
+  assert.is(g.queueRecvSelect(ring, 0, 0, 0, ...tokenHalves(8n)), -E.EBADF, 'fd check before the SQ');
+  assert.is(g.queueRecvSelect(ring, fd, 0x10000, 0, ...tokenHalves(8n)), -E.EINVAL, 'bad group before the SQ');
+  assert.is(g.queueSend(ring, fd, 12345, 0, 1, 0, ...tokenHalves(8n)), -E.EBADF, 'unknown slab');
+  assert.is(g.queueSendmsg(ring, fd, new Array(65).fill({ slab: 1, offset: 0, len: 1 }), 0, ...tokenHalves(8n)), -E.EINVAL);
+  assert.is(g.queueMultishotAccept(ring, fd, 0x40, ...tokenHalves(8n)), -E.EINVAL, 'accept flags');
+  assert.is(g.queueCancel64(ring, 1n, 0x8, ...tokenHalves(8n)), -E.EINVAL, 'cancel flags beyond ALL|ANY');
+  assert.is(g.queueCancel64(999, 1n, 0, ...tokenHalves(8n)), -E.EBADF, 'bad ring');
   assert.is(g.sqReady(ring), 4);
   assert.is(info(g, ring).live, 4);
   assert.is(info(g, ring).userData, 1, 'one token, one slot');
@@ -307,9 +307,9 @@ test('one class per token: queue-* of the other class is -EINVAL; a get-sqe flus
   const g = a.newGuest();
   const ring = g.createRing(8);
   const [lfd] = listen4(g);
-  assert.is(g.queueMultishotAccept(ring, lfd, 0, ...halves(50n)), 0);
-  assert.is(g.queueCancel64(ring, 1n, 0, ...halves(50n)), -E.EINVAL, 'accept token for a cancel');
-  assert.is(g.queueRecvSelect(ring, lfd, 0, 0, ...halves(50n)), -E.EINVAL);
+  assert.is(g.queueMultishotAccept(ring, lfd, 0, ...tokenHalves(50n)), 0);
+  assert.is(g.queueCancel64(ring, 1n, 0, ...tokenHalves(50n)), -E.EINVAL, 'accept token for a cancel');
+  assert.is(g.queueRecvSelect(ring, lfd, 0, 0, ...tokenHalves(50n)), -E.EINVAL);
   assert.is(g.sqReady(ring), 1);
   const s = g.getSqe(ring);
   assert.is(g.prepCancel64(s, 1n, 0), 0);
@@ -328,7 +328,7 @@ test('a queue-* SQE is out of reach of SQE handles; a guessed kernel user_data i
   const [lfd, port] = listen4(g);
   const owned0 = g.ownedFds();
   const h0 = g.getSqe(ring); // position 0, a NOP
-  assert.is(g.queueMultishotAccept(ring, lfd, 0, ...halves(60n)), 0); // position 1: slot 1, generation 1
+  assert.is(g.queueMultishotAccept(ring, lfd, 0, ...tokenHalves(60n)), 0); // position 1: slot 1, generation 1
   const forged = h0 + (1 << 6); // the handle position 1 would have had
   assert.is(g.sqeSetData64(forged, 1n), -E.EBADF);
   assert.is(g.prepCancel64(forged, 1n, 0), -E.EBADF);
@@ -368,13 +368,13 @@ test('cancel by token: the slot holds every op queued with it (CANCEL_ALL reache
   assert.is(g.bufRingAdd(br, slab, 2048, 2048, 1, 1, 1), 0);
   assert.is(g.bufRingAdvance(br, 2), 0);
   // two recvs, one token (fused), one get-sqe recv with another token
-  assert.is(g.queueRecvMultishotSelect(ring, f1!, 9, 0, ...halves(80n)), 0);
-  assert.is(g.queueRecvMultishotSelect(ring, f2!, 9, 0, ...halves(80n)), 0);
+  assert.is(g.queueRecvMultishotSelect(ring, f1!, 9, 0, ...tokenHalves(80n)), 0);
+  assert.is(g.queueRecvMultishotSelect(ring, f2!, 9, 0, ...tokenHalves(80n)), 0);
   assert.is(submitOne(g, ring, 81n, (s) => g.prepRecvSelect(s, f1!, 9, 0)), 3);
   assert.is(info(g, ring).userData, 3, 'tokens 70, 80, 81');
   await sleep(5);
   assert.equal(reapNow(g, ring), []);
-  assert.is(g.queueCancel64(ring, 80n, ASYNC_CANCEL_ALL, ...halves(90n)), 0);
+  assert.is(g.queueCancel64(ring, 80n, ASYNC_CANCEL_ALL, ...tokenHalves(90n)), 0);
   assert.is(submitOne(g, ring, 91n, (s) => g.prepCancel64(s, 81n, 0)), 2);
   const got = await reapUntil(g, ring, (all) => all.length >= 5);
   const res = (ud: bigint): number[] => got.filter((x) => x.userData === ud).map((x) => x.res);
@@ -400,7 +400,7 @@ test('cancel by token: the slot holds every op queued with it (CANCEL_ALL reache
 test('teardown with queue-* SQEs never flushed drops their records', () => {
   const g = a.newGuest();
   const ring = g.createRing(8);
-  for (let t = 0n; t < 5n; t++) assert.is(g.queueCancel64(ring, 1n, 0, ...halves(t)), 0);
+  for (let t = 0n; t < 5n; t++) assert.is(g.queueCancel64(ring, 1n, 0, ...tokenHalves(t)), 0);
   assert.is(info(g, ring).live, 5);
   assert.is(g.destroyRing(ring), 0); // asserts every record is gone (zl_ring_teardown)
   void parseCqes;
