@@ -11,7 +11,7 @@ import type { SocketAddress } from './addr.ts';
 import type { WriteSlab } from './write-slab.ts';
 import { toDuplex, toWeb, type WebStreams } from './adapters.ts';
 import { invalidArgType } from './errors.ts';
-import { ConnectionReader, type DataHandler, type DeliveryQueue } from './connection/reader.ts';
+import { ConnectionReader, type DataHandler, type DeliveryQueue, type RawSink } from './connection/reader.ts';
 import { ConnectionWriter } from './connection/writer.ts';
 
 export { PIN_THRESHOLD } from './connection/writer.ts';
@@ -195,6 +195,11 @@ export class Connection implements AsyncIterable<Uint8Array> {
   receive(fn: DataHandler): Promise<void> {
     if (typeof fn !== 'function') throw invalidArgType('fn', 'of type function', fn);
     return this.#r.receive(this.#e, fn);
+  }
+
+  /** @internal receive() by buffer id and offset, for zergling/http (see RawSink). */
+  receiveRaw(sink: RawSink): Promise<void> {
+    return this.#r.receiveRaw(this.#e, sink);
   }
 
   // ------------------------------------------------------------------ writing

@@ -14,6 +14,16 @@ type ReadWaiter = (c: Chunk | null) => void;
 export type DataHandler = (bytes: Uint8Array) => void | PromiseLike<void>;
 
 /**
+ * receiveRaw()'s sink (zergling/http): it works by offset over one view of the
+ * whole receive slab, so a delivery costs no view and no Chunk. Each call hands
+ * over one reference on buffer `bid`, which the sink gives back with
+ * `owner.releaseBuffer(bid)` once nothing points into it. It must not throw.
+ */
+export interface RawSink {
+  onChunk(owner: ChunkOwner, bid: number, offset: number, length: number): void;
+}
+
+/**
  * Where a receive() reader's chunks wait for the end of the tick's dispatch
  * (the engine): handlers never run inside the event loop over a batch, so a
  * handler that closes the server or throws cannot break the batch.
@@ -24,7 +34,9 @@ export interface DeliveryQueue {
 
 /** receive()'s state, made once per connection that calls it. */
 interface Push {
-  readonly fn: DataHandler;
+  readonly fn: DataHandler | null;
+  /** receiveRaw(): chunks go to the sink, which owns their buffers (no pause). */
+  readonly raw: RawSink | null;
   readonly owner: ChunkOwner;
   resolve: () => void;
   reject: (err: unknown) => void;
@@ -165,9 +177,18 @@ export class ConnectionReader implements AsyncIterator<Uint8Array> {
    * Chunk per delivery while `fn` keeps up.
    */
   receive(owner: ChunkOwner, fn: DataHandler): Promise<void> {
+    return this.#start(owner, fn, null);
+  }
+
+  /** @internal receive() for a RawSink: buffer ids and offsets, no views (see RawSink). */
+  receiveRaw(owner: ChunkOwner, sink: RawSink): Promise<void> {
+    return this.#start(owner, null, sink);
+  }
+
+  #start(owner: ChunkOwner, fn: DataHandler | null, raw: RawSink | null): Promise<void> {
     if (this.#waiter !== null || this.#push !== null) throw this.#pendingError();
     const promise = new Promise<void>((resolve, reject) => {
-      this.#push = { fn, owner, resolve, reject, queued: 0, busy: null, done: false };
+      this.#push = { fn, raw, owner, resolve, reject, queued: 0, busy: null, done: false };
     });
     // Chunks that came before: delivered from a microtask, never inside the caller.
     if (this.#hasChunks() || this.atEnd) queueMicrotask(() => this.#drain());
@@ -182,6 +203,10 @@ export class ConnectionReader implements AsyncIterator<Uint8Array> {
     if (!p.owner.alive || p.done || (this.#end & END_DISCARD) !== 0) {
       p.owner.releaseBuffer(bid);
       this.#settleEnd();
+      return;
+    }
+    if (p.raw !== null && !this.#hasChunks()) {
+      if (this.#callRaw(p, bid, offset, length)) this.#settleEnd();
       return;
     }
     if (p.busy !== null || this.#hasChunks()) {
@@ -205,12 +230,23 @@ export class ConnectionReader implements AsyncIterator<Uint8Array> {
   #call(bytes: Uint8Array): PromiseLike<void> | null | typeof THREW {
     let r: void | PromiseLike<void>;
     try {
-      r = this.#push!.fn(bytes);
+      r = this.#push!.fn!(bytes);
     } catch (err) {
       this.#fail(err);
       return THREW;
     }
     return r !== undefined && r !== null && typeof r.then === 'function' ? r : null;
+  }
+
+  /** Hands one buffer reference to the raw sink (it owns it from here, even if it throws). */
+  #callRaw(p: Push, bid: number, offset: number, length: number): boolean {
+    try {
+      p.raw!.onChunk(p.owner, bid, offset, length);
+      return true;
+    } catch (err) {
+      this.#fail(err);
+      return false;
+    }
   }
 
   /** The handler returned a promise: `c` stays the app's until it settles. */
@@ -233,6 +269,8 @@ export class ConnectionReader implements AsyncIterator<Uint8Array> {
     const p = this.#push!;
     for (let c = this.takeChunk(); c !== null; c = this.takeChunk()) {
       if (p.done || !p.owner.alive) { c.releaseQuietly(); continue; }
+      // The Chunk's reference passes to the sink; the Chunk itself is dropped unreleased.
+      if (p.raw !== null) { if (!this.#callRaw(p, c.bid, c.offset, c.length)) return; continue; }
       const r = this.#call(c.bytes);
       if (r !== null && r !== THREW) { this.#pause(c, r); return; }
       c.releaseQuietly();

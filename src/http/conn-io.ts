@@ -1,11 +1,12 @@
 // The bytes of one HTTP connection, below the request loop (conn.ts): chunks
-// in (views over the receive slab, held while a head points into them), a
-// head cut by a chunk's end copied once into the spill buffer, the request
-// body read where it lies (Content-Length or chunked), and the sink the
-// response writes through (staged in the driver's batch, flushed at its end).
-// HttpConnection extends this class: the loop reaches these fields and
-// methods directly, as before the split, with no object in between.
-import type { Chunk } from '../chunk.ts';
+// in (buffer references kept in order, the current one read by offset in one
+// view of the receive slab, the one a head lies in held until its request is
+// done), a head cut by a chunk's end copied once into the spill buffer, the
+// request body read where it lies (Content-Length or chunked), and the sink
+// the response writes through (staged in the driver's batch, flushed at its
+// end). HttpConnection extends this class: the loop reaches these fields and
+// methods directly, with no object in between.
+import type { ChunkOwner } from '../chunk.ts';
 import type { Connection } from '../connection.ts';
 import { ZerglingError } from '../errors.ts';
 import { ChunkedDecoder } from './chunked.ts';
@@ -38,11 +39,22 @@ export class ConnIO implements ResponseSink, BodySource {
   readonly res: HttpResponse;
   /** The whole receive slab as a Buffer; positions below are offsets in it. */
   protected slab: Buffer | undefined;
-  #chunk: Chunk | null = null;
+  #owner: ChunkOwner | null = null;
+  /** The current chunk's buffer (one reference on it), -1 when none; its bytes are slab[pos, end). */
+  #cur = -1;
   protected pos = 0;
   protected end = 0;
-  /** The chunk the current request's head lies in (held until the request is done). */
-  #headChunk: Chunk | null = null;
+  /** The buffer the current request's head lies in (one reference, held until the request is done), or -1. */
+  #head = -1;
+  /** `#cur` and `#head` are one reference, not two (the head lies in the current chunk). */
+  #curIsHead = false;
+  /** Delivered chunks not taken yet: bid, offset, length each (bounded by the core's per-connection budget). */
+  readonly #q: number[] = [];
+  #qHead = 0;
+  /** The stream ended: nothing more will be delivered. */
+  protected inputEnded = false;
+  /** An async step waiting for input (nextInput()). */
+  #waiter: (() => void) | null = null;
   protected spill: Buffer | undefined;
   #spillLen = 0;
   protected inSpill = false;
@@ -101,84 +113,112 @@ export class ConnIO implements ResponseSink, BodySource {
 
   // ------------------------------------------------------------------ input
 
-  #setChunk(c: Chunk): void {
-    const mem = c.slab;
-    if (this.slab === undefined || this.slab.buffer !== mem) this.slab = Buffer.from(mem, 0, mem.byteLength);
-    this.#chunk = c;
-    this.pos = c.offset;
-    this.end = c.offset + c.length;
+  /** Keeps a delivered chunk for the loop (its buffer reference is ours from now on). */
+  protected queueInput(owner: ChunkOwner, bid: number, offset: number, length: number): void {
+    this.#owner = owner;
+    this.#q.push(bid, offset, length);
+  }
+
+  /**
+   * The next kept chunk becomes the current one, the previous one dropped:
+   * false when none is kept. Chunks that come while lingering, or after the
+   * reactor died (its slab is gone with it), are given back unread.
+   */
+  protected takeInput(): boolean {
+    this.dropChunk();
+    const q = this.#q;
+    let h = this.#qHead;
+    while (h < q.length) {
+      const bid = q[h]!, offset = q[h + 1]!, length = q[h + 2]!;
+      h += 3;
+      const owner = this.#owner!;
+      if (this.phase === P_LINGER || !owner.alive) { owner.releaseBuffer(bid); continue; }
+      if (h === q.length) { q.length = 0; h = 0; }
+      else if (h > 96 && 2 * h > q.length) { q.copyWithin(0, h); q.length -= h; h = 0; } // a queue that never empties stays bounded
+      this.#qHead = h;
+      const mem = owner.recvBuffer;
+      if (this.slab === undefined || this.slab.buffer !== mem) this.slab = Buffer.from(mem, 0, mem.byteLength);
+      this.#cur = bid;
+      this.pos = offset;
+      this.end = offset + length;
+      refreshDate(); // once per received chunk: the responses of its requests share the Date line
+      this.sync = true;
+      return true;
+    }
+    q.length = 0;
+    this.#qHead = 0;
+    return false;
+  }
+
+  /** An async step (a body read, lingering) waits for input: wakes it; false if none waits. */
+  protected wakeInput(): boolean {
+    const w = this.#waiter;
+    if (w === null) return false;
+    this.#waiter = null;
+    w();
+    return true;
+  }
+
+  /** For async steps: true once a chunk is current, false at the end of the stream. */
+  protected async nextInput(): Promise<boolean> {
+    for (;;) {
+      if (this.takeInput()) return true;
+      if (this.inputEnded) return false;
+      await new Promise<void>((resolve) => { this.#waiter = resolve; });
+    }
   }
 
   /** Gives back the current chunk once nothing points into it. */
   protected dropChunk(): void {
-    const c = this.#chunk;
-    if (c !== null) {
-      this.#chunk = null;
-      if (c !== this.#headChunk) c.releaseQuietly();
+    const bid = this.#cur;
+    if (bid !== -1) {
+      this.#cur = -1;
+      if (this.#curIsHead) this.#curIsHead = false; // the head keeps this reference
+      else this.#owner!.releaseBuffer(bid);
     }
     this.pos = this.end = 0;
   }
 
   protected dropHead(): void {
-    const h = this.#headChunk;
-    if (h !== null) {
-      this.#headChunk = null;
-      if (h !== this.#chunk) h.releaseQuietly();
+    const bid = this.#head;
+    if (bid !== -1) {
+      this.#head = -1;
+      if (this.#curIsHead) this.#curIsHead = false; // the current chunk keeps this reference
+      else this.#owner!.releaseBuffer(bid);
     }
+  }
+
+  /** The connection is done: every buffer reference it holds goes back. */
+  protected dropInput(): void {
+    this.dropHead();
+    this.dropChunk();
+    const q = this.#q;
+    for (let h = this.#qHead; h < q.length; h += 3) this.#owner!.releaseBuffer(q[h]!);
+    q.length = 0;
+    this.#qHead = 0;
   }
 
   /** Writes what is staged (end of a batch); waits if the connection is above its high-water mark. */
   protected async flushBatch(): Promise<void> {
-    const w = this.#endBatch();
+    const w = this.endBatch();
     if (w !== undefined) await w;
   }
 
   /**
    * Writes what is staged (end of a batch). Returns a promise only when the
    * connection is above its high-water mark and must wait for the kernel:
-   * the request loop's common path (write, then read) then costs no promise
-   * and no await of its own.
+   * the request loop's common path (write, then read) then costs no promise.
    */
-  #endBatch(): Promise<void> | undefined {
+  protected endBatch(): Promise<void> | undefined {
     this.sync = false;
     if (!this.output.flush() || this.conn.writableNeedDrain) return this.conn.flush().catch(ignoreClosed);
     return undefined;
   }
 
-  /**
-   * Takes the chunk nextRead() gave: true if there is one to parse, false at
-   * the end of the stream or while lingering (then lingerRead() goes on).
-   */
-  protected took(c: Chunk | null): boolean {
-    if (c === null || this.phase === P_LINGER) return false;
-    this.#setChunk(c);
-    refreshDate(); // once per received chunk: the responses of its requests share the Date line
-    this.sync = true;
-    return true;
-  }
-
-  /** After took() said false: drops what a timed-out connection still receives; true if a chunk is there after all. */
-  protected async lingerRead(c: Chunk | null): Promise<boolean> {
-    // Timed out and answered (see timeout()): drop whatever still comes until the peer closes.
-    while (c !== null && this.phase === P_LINGER) { c.release(); c = await this.conn.read(); }
-    return c !== null && this.took(c);
-  }
-
-  /**
-   * Ends the batch and reads on: the read's own promise when the write went
-   * out at once (the common case: no promise or await of its own), else one
-   * that waits for the kernel first. Then took() (and lingerRead()) the chunk.
-   */
-  protected nextRead(): Promise<Chunk | null> {
-    const w = this.#endBatch();
-    if (w === undefined) { this.dropChunk(); return this.conn.read(); }
-    return w.then(() => { this.dropChunk(); return this.conn.read(); });
-  }
-
   /** The next chunk (after writing what the batch produced), or false at the end of the stream. */
   protected async next(): Promise<boolean> {
-    const c = await this.nextRead();
-    return this.took(c) || this.lingerRead(c);
+    await this.flushBatch();
+    return this.nextInput();
   }
 
   /** 1: a head is complete; 0: more bytes needed; -1: refused (parser.error). */
@@ -190,7 +230,8 @@ export class ConnIO implements ResponseSink, BodySource {
       if (r < 0) return -1;
       if (p.done) {
         this.pos = r;
-        this.#headChunk = this.#chunk;
+        this.#head = this.#cur;
+        this.#curIsHead = true;
         return 1;
       }
       if (this.phase === P_IDLE) { this.phase = P_HEAD; this.since = this.core.clock; }
@@ -294,6 +335,25 @@ export class ConnIO implements ResponseSink, BodySource {
       if (d.done) { this.bodyDone = true; return null; }
     }
     return undefined;
+  }
+
+  /**
+   * Drops what the handler left of the body when all of it is here: true;
+   * false: the connection should close instead; undefined: more bytes are
+   * needed (discardBody() goes on).
+   */
+  protected discardHere(): boolean | undefined {
+    if (this.expect && !this.continueSent) return false;
+    if (this.bodyMode === B_LENGTH && this.bodyLeft > MAX_DISCARD) return false;
+    try {
+      for (;;) {
+        const v = this.#bodyHere();
+        if (v === null) return true;
+        if (v === undefined) return undefined;
+      }
+    } catch {
+      return false;
+    }
   }
 
   /** Reads and drops what the handler left of the body. False: the connection should close instead. */

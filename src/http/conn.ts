@@ -1,11 +1,15 @@
-// One HTTP/1.1 connection: reads chunks (views over the receive slab), parses
-// request heads where they lie, runs the handler, answers in order. A head
-// that arrives in one chunk is parsed in place and its views stay valid while
-// the request runs (the chunk is held until then); a head cut by a chunk's end
-// is copied once into a per-connection spill buffer and parsing resumes there.
-// Requests are served one after the other, so pipelined responses come back
-// in order; everything the connection writes while it works through one chunk
-// goes out as one write.
+// One HTTP/1.1 connection: chunks are pushed to it by buffer id and offset
+// (Connection.receiveRaw: no view, no Chunk, no promise per read), request
+// heads are parsed where they lie, the handler runs, answers go out in order.
+// A head that arrives in one chunk is parsed in place and its views stay
+// valid while the request runs (that buffer is held until then); a head cut
+// by a chunk's end is copied once into a per-connection spill buffer and
+// parsing resumes there. The loop (#drive) runs synchronously from the
+// delivery until it needs bytes, then parks; an async step (an async handler,
+// a body still arriving, backpressure, refusing, lingering) drives on when it
+// settles. Requests are served one after the other, so pipelined responses
+// come back in order; everything written while working through one chunk goes
+// out as one write.
 //
 // This file is the request loop and the ways a connection ends (refusals,
 // lingering close, timeouts); the bytes in and out are conn-io.ts.
@@ -14,42 +18,79 @@ import { httpCodes } from './errors.ts';
 import { statusLine } from './status.ts';
 import { B_CHUNKED, B_LENGTH, B_NONE, ConnIO } from './conn-io.ts';
 import { P_BODY, P_HEAD, P_IDLE, P_LINGER } from './conn-types.ts';
+import type { ChunkOwner } from '../chunk.ts';
+import type { RawSink } from '../connection/reader.ts';
 
 export { P_BODY, P_HEAD, P_IDLE, P_LINGER } from './conn-types.ts';
 export type { FastHandler, HttpCore, HttpCounters, HttpLimits } from './conn-types.ts';
 
 const CLOSE_EMPTY = Buffer.from('Connection: close\r\nContent-Length: 0\r\n\r\n', 'latin1');
 
-export class HttpConnection extends ConnIO {
+export class HttpConnection extends ConnIO implements RawSink {
+  /** The loop waits for bytes: the next chunk runs it (onChunk). */
+  #parked = false;
+  #finished = false;
+  #resolveRun: (() => void) | null = null;
+  #rejectRun: ((err: unknown) => void) | null = null;
+
   // ------------------------------------------------------------------ the loop
 
-  async run(): Promise<void> {
+  /** Serves the connection; settles once it is done with it (the caller closes it then). */
+  run(): Promise<void> {
     this.core.connectionOpened(this);
+    const done = new Promise<void>((resolve, reject) => { this.#resolveRun = resolve; this.#rejectRun = reject; });
+    this.#parked = true;
+    this.conn.receiveRaw(this).then(this.#atEnd, this.#atEnd);
+    return done;
+  }
+
+  /** A chunk from the reactor's turn: served at once if the loop waits for it, else kept in order. */
+  onChunk(owner: ChunkOwner, bid: number, offset: number, length: number): void {
+    if (this.#finished || this.phase === P_LINGER) { owner.releaseBuffer(bid); return; }
+    this.queueInput(owner, bid, offset, length);
+    if (this.wakeInput() || !this.#parked) return;
+    this.#parked = false;
     try {
-      await this.#serve();
-    } finally {
-      this.sync = false;
-      this.output.discard(this.conn);
-      this.dropHead();
-      this.dropChunk();
-      this.core.connectionDone(this);
+      this.#drive();
+    } catch (err) {
+      this.#finish(err);
     }
   }
 
-  async #serve(): Promise<void> {
+  /** The stream ended (peer half-closed, connection closed, or the reactor is gone). */
+  readonly #atEnd = (): void => {
+    this.inputEnded = true;
+    if (this.wakeInput() || !this.#parked) return;
+    this.#parked = false;
+    this.#finish();
+  };
+
+  /**
+   * Serves what has arrived, synchronously, until it must wait: for bytes
+   * (parked until onChunk), or for an async step, which drives on when it is
+   * done. A sync handler that ends its response costs no promise and no
+   * microtask turn, and a read costs neither: pipelined requests run back to
+   * back, and everything written while working through one chunk goes out as
+   * one write.
+   */
+  #drive(): void {
     const p = this.parser;
     const res = this.res;
     const core = this.core;
     for (;;) {
       if (this.pos === this.end) {
-        // next() without its async frame: the common end of a batch awaits only the read.
-        const c = await this.nextRead();
-        if (!this.took(c) && !(await this.lingerRead(c))) return;
+        const w = this.endBatch();
+        if (w !== undefined) { this.#then(w); return; }
+        if (!this.takeInput()) {
+          if (this.inputEnded) this.#finish();
+          else this.#parked = true;
+          return;
+        }
       }
       this.sync = true;
       const r = this.parseHead();
       if (r === 0) continue;
-      if (r < 0) { await this.#refuse(p.error); return; }
+      if (r < 0) { this.#thenFinish(this.#refuse(p.error)); return; }
       // A head: serve it.
       core.counters.requests++;
       this.phase = P_BODY;
@@ -66,8 +107,6 @@ export class HttpConnection extends ConnIO {
       this.inSpill = false;
       // An Expect: 100-continue body not asked for is never sent: the connection cannot carry on after it.
       res.begin(this.req.method === 'HEAD', p.minor === 0, p.keepAlive && !this.expect && !core.closing);
-      // The handler, synchronously: a sync handler that ends its response
-      // costs no promise and no microtask turn (pipelined requests run back to back).
       let ret: void | Promise<void>;
       try {
         ret = core.handler(this.req, res);
@@ -75,18 +114,75 @@ export class HttpConnection extends ConnIO {
         this.#handlerFailed(err);
         ret = undefined;
       }
-      if ((ret !== undefined && typeof (ret as Promise<void>).then === 'function') || !res.finished) await this.#complete(ret);
-      if (this.bodyError !== 0) {
-        if (!res.headersSent) { await this.#refuse(this.bodyError); return; }
+      if ((ret !== undefined && typeof (ret as Promise<void>).then === 'function') || !res.finished) {
+        this.#then(this.#complete(ret), true);
         return;
       }
-      if (!res.keepAlive || this.conn.state !== 'open') { await this.#linger(); return; }
-      if (!this.bodyDone && !(await this.discardBody())) { await this.#linger(); return; }
-      this.dropHead();
-      p.reset();
-      this.phase = P_IDLE;
-      this.since = core.clock;
+      if (!this.#afterRequest()) return;
     }
+  }
+
+  /**
+   * A request's response ended: true if the loop goes on with the next
+   * request; false if an async step (discarding the body, refusing,
+   * lingering) or the end of the connection took over.
+   */
+  #afterRequest(): boolean {
+    if (this.bodyError !== 0) {
+      if (!this.res.headersSent) this.#thenFinish(this.#refuse(this.bodyError));
+      else this.#finish();
+      return false;
+    }
+    if (!this.res.keepAlive || this.conn.state !== 'open') { this.#thenFinish(this.#linger()); return false; }
+    if (!this.bodyDone) {
+      const d = this.discardHere();
+      if (d === undefined) { this.#then(this.#discardRest(), false); return false; }
+      if (!d) { this.#thenFinish(this.#linger()); return false; }
+    }
+    this.dropHead();
+    this.parser.reset();
+    this.phase = P_IDLE;
+    this.since = this.core.clock;
+    return true;
+  }
+
+  /** The body left unread needs more bytes than have come: reads and drops them, then the next request. */
+  async #discardRest(): Promise<void> {
+    if (!(await this.discardBody())) { await this.#linger(); this.#finish(); return; }
+    this.dropHead();
+    this.parser.reset();
+    this.phase = P_IDLE;
+    this.since = this.core.clock;
+  }
+
+  /**
+   * Drives on once `step` settles. `request`: the step was a request's
+   * response (its end is checked first). A step that throws ends the
+   * connection with its error.
+   */
+  #then(step: Promise<void>, request = false): void {
+    step.then(() => {
+      if (this.#finished) return;
+      if (request && !this.#afterRequest()) return;
+      this.#drive();
+    }).catch((err: unknown) => this.#finish(err));
+  }
+
+  /** `step` ends the connection: finishes once it settles. */
+  #thenFinish(step: Promise<void>): void {
+    step.then(() => this.#finish(), (err: unknown) => this.#finish(err));
+  }
+
+  /** Gives back every buffer, leaves the server's books and settles run() (once). */
+  #finish(err?: unknown): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.sync = false;
+    this.output.discard(this.conn);
+    this.dropInput();
+    this.core.connectionDone(this);
+    if (err === undefined) this.#resolveRun!();
+    else this.#rejectRun!(err);
   }
 
   /** Waits for an async handler and for its response to end. */
@@ -161,7 +257,7 @@ export class HttpConnection extends ConnIO {
     this.phase = P_LINGER;
     this.since = this.core.clock;
     if (this.conn.state === 'open') this.conn.end();
-    for (let c = await this.conn.read(); c !== null; c = await this.conn.read()) c.release();
+    while (await this.nextInput()) { /* nothing is taken while lingering: chunks are given back as they come */ }
     await this.conn.close();
   }
 
