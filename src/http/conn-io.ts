@@ -48,9 +48,16 @@ export class ConnIO implements ResponseSink, BodySource {
   #head = -1;
   /** `#cur` and `#head` are one reference, not two (the head lies in the current chunk). */
   #curIsHead = false;
-  /** Delivered chunks not taken yet: bid, offset, length each (bounded by the core's per-connection budget). */
+  /**
+   * Delivered chunks not taken yet: bid, offset, length each in [#qHead,
+   * #qEnd) (bounded by the core's per-connection budget). The array never
+   * shrinks: emptied with `length = 0`, it dropped its backing store and the
+   * next chunk allocated a new one, 168 of the 196 bytes the hello server
+   * allocated per request (bench/heap-sample.mjs, wrk -c64, one request per write).
+   */
   readonly #q: number[] = [];
   #qHead = 0;
+  #qEnd = 0;
   /** The stream ended: nothing more will be delivered. */
   protected inputEnded = false;
   /** An async step waiting for input (nextInput()). */
@@ -116,7 +123,11 @@ export class ConnIO implements ResponseSink, BodySource {
   /** Keeps a delivered chunk for the loop (its buffer reference is ours from now on). */
   protected queueInput(owner: ChunkOwner, bid: number, offset: number, length: number): void {
     this.#owner = owner;
-    this.#q.push(bid, offset, length);
+    const q = this.#q, e = this.#qEnd;
+    q[e] = bid;
+    q[e + 1] = offset;
+    q[e + 2] = length;
+    this.#qEnd = e + 3;
   }
 
   /**
@@ -127,15 +138,16 @@ export class ConnIO implements ResponseSink, BodySource {
   protected takeInput(): boolean {
     this.dropChunk();
     const q = this.#q;
-    let h = this.#qHead;
-    while (h < q.length) {
+    let h = this.#qHead, e = this.#qEnd;
+    while (h < e) {
       const bid = q[h]!, offset = q[h + 1]!, length = q[h + 2]!;
       h += 3;
       const owner = this.#owner!;
       if (this.phase === P_LINGER || !owner.alive) { owner.releaseBuffer(bid); continue; }
-      if (h === q.length) { q.length = 0; h = 0; }
-      else if (h > 96 && 2 * h > q.length) { q.copyWithin(0, h); q.length -= h; h = 0; } // a queue that never empties stays bounded
+      if (h === e) { h = 0; e = 0; }
+      else if (h > 96 && 2 * h > e) { q.copyWithin(0, h, e); e -= h; h = 0; } // a queue that never empties stays bounded
       this.#qHead = h;
+      this.#qEnd = e;
       const mem = owner.recvBuffer;
       if (this.slab === undefined || this.slab.buffer !== mem) this.slab = Buffer.from(mem, 0, mem.byteLength);
       this.#cur = bid;
@@ -145,8 +157,8 @@ export class ConnIO implements ResponseSink, BodySource {
       this.sync = true;
       return true;
     }
-    q.length = 0;
     this.#qHead = 0;
+    this.#qEnd = 0;
     return false;
   }
 
@@ -193,9 +205,9 @@ export class ConnIO implements ResponseSink, BodySource {
     this.dropHead();
     this.dropChunk();
     const q = this.#q;
-    for (let h = this.#qHead; h < q.length; h += 3) this.#owner!.releaseBuffer(q[h]!);
-    q.length = 0;
+    for (let h = this.#qHead, e = this.#qEnd; h < e; h += 3) this.#owner!.releaseBuffer(q[h]!);
     this.#qHead = 0;
+    this.#qEnd = 0;
   }
 
   /** Writes what is staged (end of a batch); waits if the connection is above its high-water mark. */

@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Output } from '../../src/http/output.ts';
-import { refreshDate } from '../../src/http/date.ts';
+import { expireDate, refreshDate } from '../../src/http/date.ts';
 import { HttpResponse, headerBlock, type ResponseSink } from '../../src/http/response.ts';
 
 /** A sink that stages into its own Output and keeps what each response staged. */
@@ -38,6 +38,7 @@ const WITH_LENGTH = headerBlock({ 'content-length': '2' });
 const realNow = Date.now;
 function at(ms: number): void {
   Date.now = () => ms;
+  expireDate();
   refreshDate();
 }
 test.after.each(() => { Date.now = realNow; });
