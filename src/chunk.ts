@@ -11,6 +11,12 @@ export interface ChunkOwner {
   /** False once the reactor is destroyed: every view is then dead. */
   readonly alive: boolean;
   releaseBuffer(bid: number): void;
+  /**
+   * A view of `length` bytes at `offset` of buffer `bid`'s memory: the one
+   * made for that buffer last time when offset and length match (a buffer
+   * that comes back full, as most do, costs no view per delivery), else a new one.
+   */
+  view(bid: number, offset: number, length: number): Uint8Array;
 }
 
 export class Chunk {
@@ -41,7 +47,7 @@ export class Chunk {
       throw new ZerglingError(codes.CHUNK_RELEASED,
         `chunk (buffer ${this.bid}, ${this.length} bytes) was released; its bytes now belong to the kernel`);
     }
-    return (this.#view ??= new Uint8Array(this.#owner.recvBuffer, this.offset, this.length));
+    return (this.#view ??= this.#owner.view(this.bid, this.offset, this.length));
   }
 
   /**

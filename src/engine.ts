@@ -78,6 +78,8 @@ export class Engine implements ConnectionEngine {
   #open = 0;
   /** References the app holds on each receive buffer (chunks not released). */
   readonly #appRefs: Uint32Array;
+  /** The last view made of each receive buffer (view()): one per buffer at most, set at init. */
+  readonly #views: (Uint8Array | undefined)[];
   #heldChunks = 0;
   /** Whether data events have always pointed inside buffer `bid` at `bid * size`. */
   #linearLayout = true;
@@ -137,6 +139,7 @@ export class Engine implements ConnectionEngine {
     this.recvBufferSize = opts.config.recvBufferSize;
     this.bufferCount = opts.config.bufferRingEntries;
     this.#appRefs = new Uint32Array(this.bufferCount);
+    this.#views = new Array<Uint8Array | undefined>(this.bufferCount).fill(undefined);
     this.recvSlab = reactor.recvSlab();
     this.recvBuffer = backend.slabBuffer(this.recvSlab);
     this.writeSlab = new WriteSlab(writeSlab, backend.slabBuffer(writeSlab));
@@ -286,6 +289,15 @@ export class Engine implements ConnectionEngine {
 
   queueDelivery(r: ConnectionReader, bid: number, offset: number, length: number): void {
     this.#deliveries.push(r, bid, offset, length);
+  }
+
+  view(bid: number, offset: number, length: number): Uint8Array {
+    // Handing the same view again is safe: a view's bytes are the app's only
+    // while it holds the buffer's reference, and this one has the same offset
+    // and length, so nothing about it but its identity tells two deliveries apart.
+    const v = this.#views[bid];
+    if (v !== undefined && v.byteOffset === offset && v.length === length) return v;
+    return (this.#views[bid] = new Uint8Array(this.recvBuffer, offset, length));
   }
 
   releaseBuffer(bid: number): void {

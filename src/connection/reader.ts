@@ -213,7 +213,7 @@ export class ConnectionReader implements AsyncIterator<Uint8Array> {
       (this.#chunks ??= []).push(new Chunk(p.owner, bid, offset, length));
       return;
     }
-    const r = this.#call(new Uint8Array(p.owner.recvBuffer, offset, length));
+    const r = this.#call(p.owner.view(bid, offset, length));
     if (r !== null && r !== THREW) {
       this.#pause(new Chunk(p.owner, bid, offset, length), r);
       return;

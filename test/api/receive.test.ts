@@ -193,4 +193,37 @@ test('server.close() while a handler promise is pending: close completes, nothin
   assert.is(sim.ownedFds(), 0, 'no fd left in the simulated kernel');
 });
 
+
+test('a receive buffer that comes back with the same offset and length is handed as the same view; another offset gets its own, and every view reads what arrived', async () => {
+  for (const incremental of [false, true]) {
+    const sim = createSimBackend({ seed: 12 });
+    const views = new Set<Uint8Array>();
+    let deliveries = 0, wrong = 0, expect = 0;
+    const server = await listen({
+      backend: sim, port: 0, reactor: { recvBufferSize: 256, bufferRingEntries: 8, incremental },
+      onConnection: (conn) => conn.receive((b) => {
+        deliveries++;
+        views.add(b);
+        for (const x of b) if (x !== (expect++ & 0xff)) wrong++;
+        conn.write(b);
+      }),
+    });
+    const c = sim.client();
+    let echoed = 0, sent = 0;
+    const msg = (i: number): Uint8Array => Uint8Array.from({ length: 64 }, (_, j) => (i * 64 + j) & 0xff);
+    c.onData = (b) => { echoed += b.length; if (echoed === sent * 64 && sent < 200) c.write(msg(sent++)); };
+    c.onConnect = () => { c.write(msg(sent++)); };
+    c.connect(server.address().port);
+    await sim.runUntil(() => echoed === 200 * 64);
+    assert.is(wrong, 0, `incremental ${incremental}: every byte as sent`);
+    assert.is(deliveries, 200, `incremental ${incremental}: one delivery per message`);
+    // Full buffers (not incremental): one view per buffer at most. Incremental:
+    // a buffer fills at four offsets, and each offset's view is made again.
+    if (!incremental) assert.ok(views.size <= 8, `one view per buffer (${views.size} for ${deliveries} deliveries)`);
+    else assert.ok(views.size > 8, `offsets that differ get views of their own (${views.size})`);
+    c.close();
+    await closeAndCheck(sim, server);
+  }
+});
+
 test.run();
