@@ -69,8 +69,6 @@ export function fetchWith(R: typeof Response): FetchHandler {
 }
 
 export const fetch: FetchHandler = fetchWith(Response);
-/** The same routes with the runtime's global Response. */
-export const fetchGlobal: FetchHandler = fetchWith(globalThis.Response);
 
 // `--app hello`, what `make bench` runs: the one response of bench/peers'
 // Bun.serve, Deno.serve and node:http servers, with no routing, so that the
@@ -86,9 +84,11 @@ export type ApiName = 'fast' | 'fetch' | 'fetch-global';
 
 /** The handler of `api` for `app`. */
 export function pick(api: ApiName, app: AppName): ServeModule {
+  if (api === 'fast') return { handler: app === 'hello' ? helloHandler : handler };
+  // The global Response is read only here: on Node that read loads undici (~7 MiB of RSS).
   const R = api === 'fetch-global' ? globalThis.Response : Response;
-  if (app === 'hello') return api === 'fast' ? { handler: helloHandler } : { fetch: helloWith(R) };
-  return api === 'fast' ? { handler } : { fetch: api === 'fetch' ? fetch : fetchGlobal };
+  if (app === 'hello') return { fetch: helloWith(R) };
+  return { fetch: api === 'fetch' ? fetch : fetchWith(R) };
 }
 
 /** For serve({ reactors, module }): every reactor thread picks its handler from moduleOptions. */

@@ -8,7 +8,6 @@
 // --app demo (default): the routes above; hello: one response and no routing,
 // as the bench's peers do (what `make bench` runs; --api node is always hello).
 // --reactors N runs N reactor threads (the cluster), each importing http-app.ts.
-import http from 'node:http';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -49,7 +48,8 @@ if (values.reactors !== undefined) {
   address = s.address();
   stats = () => null;
 } else if (api === 'node') {
-  const httpServer = http.createServer((req, res) => {
+  const { createServer } = await import('node:http'); // only here: it costs the other APIs ~2 MiB of RSS
+  const httpServer = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 13 });
     res.end('Hello, World!');
   });

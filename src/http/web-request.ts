@@ -244,11 +244,19 @@ function lazyWorks(): boolean {
   }
 }
 
-/** True where requests are built lazily (see the top of this file). */
-export const lazyRequests: boolean = typeof Request === 'function' && lazyWorks();
+let lazy: boolean | undefined;
+
+/**
+ * True where requests are built lazily (see the top of this file). Probed on
+ * the first call, not at import: reading Node's global Request loads undici
+ * (about 7 MiB of RSS), which a fast-path server never needs.
+ */
+export function lazyRequests(): boolean {
+  return (lazy ??= typeof Request === 'function' && lazyWorks());
+}
 
 /** The fetch-style handler's Request for `src`: lazy where that is safe, the real one elsewhere. */
 export function webRequest(src: RequestSource): Request {
-  if (lazyRequests) return new LazyRequest(src) as unknown as Request;
+  if (lazy ?? lazyRequests()) return new LazyRequest(src) as unknown as Request;
   return realRequest(src, pairsOf(src.fields), src.body === null ? null : bodyStream(src));
 }

@@ -53,16 +53,18 @@ function checkInit(status: number, statusText: string, hasBody: boolean): void {
 export class LazyResponse {
   /** @internal Real Responses built behind lazy ones (tests check the plain path builds none). */
   static built = 0;
-  readonly #body: PlainBody;
-  readonly #status: number;
-  readonly #statusText: string;
+  readonly #body!: PlainBody;
+  readonly #status!: number;
+  readonly #statusText!: string;
   /** The headers init as taken at construction (a snapshot, encoded), or null for a real Response's. */
-  readonly #lines: InitLines | null;
+  readonly #lines!: InitLines | null;
   #headers: Headers | undefined;
   #used = false;
   #real: Response | undefined;
 
   constructor(body?: BodyInit | null, init?: ResponseInit) {
+    // A class constructor may return another object: the runtime's own, where the look-alike cannot pass.
+    if (setup !== WORKS && setup !== PROBING && !setUp()) return new RealResponse(body, init) as unknown as LazyResponse;
     const status = init?.status === undefined ? 200 : unsignedShort(init.status);
     const statusText = init?.statusText === undefined ? '' : String(init.statusText);
     if (!isPlain(body)) {
@@ -90,6 +92,7 @@ export class LazyResponse {
 
   /** Response.json(data, init): the body serialized now, content-type application/json unless init names one. */
   static json(data: unknown, init?: ResponseInit): Response {
+    if (setup !== WORKS && !setUp()) return RealResponse.json(data, init);
     const text = JSON.stringify(data);
     if (text === undefined) throw new TypeError('Value is not JSON serializable');
     jsonNext = true;
@@ -101,11 +104,11 @@ export class LazyResponse {
   }
 
   static redirect(url: string | URL, status?: number): Response {
-    return RealResponse.redirect(url, status);
+    return globalThis.Response.redirect(url, status);
   }
 
   static error(): Response {
-    return RealResponse.error();
+    return globalThis.Response.error();
   }
 
   /** The real Response, built from what this one keeps (once; later reads go to it). */
@@ -201,8 +204,15 @@ export interface ResponseParts {
 }
 const PARTS: ResponseParts = { status: 200, headers: undefined, lines: new Uint8Array(0), body: null };
 
-const RealResponse: typeof Response = globalThis.Response;
+// Node defines its Response as a getter that loads undici (about 7 MiB of
+// RSS with the modules it pulls in: http, tls, http2, zlib, crypto), so
+// nothing here reads it before a LazyResponse is made: a fast-path server
+// never pays for it. The look-alike is chained to the real prototype, and
+// checked to pass for it, on the first construction (setUp()).
+let RealResponse: typeof Response;
 const OWN = new Set(Object.getOwnPropertyNames(LazyResponse.prototype));
+const UNSET = 0, PROBING = 1, WORKS = 2, FAILS = 3;
+let setup = UNSET;
 
 /** Whether a LazyResponse passes for a Response here (instanceof, clone, the runtime reading it as a body). */
 function lazyWorks(): boolean {
@@ -217,15 +227,32 @@ function lazyWorks(): boolean {
   }
 }
 
+/** Chains and probes the look-alike once; false where it cannot pass (LazyResponse then builds real ones). */
+function setUp(): boolean {
+  if (setup === UNSET) {
+    setup = PROBING; // the probe constructs a LazyResponse itself
+    RealResponse = globalThis.Response;
+    const ok = lazyWorks();
+    setup = ok ? WORKS : FAILS;
+    if (!ok) lazyResponses = false;
+  }
+  return setup !== FAILS;
+}
+
 const v = (globalThis as { process?: { versions?: Record<string, string | undefined> } }).process?.versions;
 const nativeResponse = v?.bun !== undefined || v?.deno !== undefined || 'Deno' in globalThis;
 
-/** True where `Response` from 'zergling/http' is the lazy one (Node); elsewhere it is the runtime's own. */
-export const lazyResponses: boolean = typeof RealResponse === 'function' && !nativeResponse && lazyWorks();
+/**
+ * True where `Response` from 'zergling/http' is the lazy one (Node); elsewhere
+ * it is the runtime's own. `in`, not a read: reading Node's global loads undici.
+ * Turns false (a live binding) if the first Response made shows that the
+ * look-alike cannot pass for the runtime's; every one is then the real thing.
+ */
+export let lazyResponses: boolean = !nativeResponse && 'Response' in globalThis;
 
 /**
  * A Web `Response` that the server writes without building the runtime's
  * (Node: several microseconds less per request). It is `instanceof Response`
  * and behaves as one; use it in place of the global in a `fetch` handler.
  */
-export const LiteResponse: typeof Response = lazyResponses ? (LazyResponse as unknown as typeof Response) : RealResponse;
+export const LiteResponse: typeof Response = lazyResponses ? (LazyResponse as unknown as typeof Response) : globalThis.Response;

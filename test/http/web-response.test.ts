@@ -1,6 +1,8 @@
 // `Response` from 'zergling/http': lazy where the runtime lets a look-alike pass
 // for a Response (Node), the runtime's own elsewhere. Either way what the app
 // observes, and what the server writes, must be what the global Response gives.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createSimBackend } from '../../bridge/sim/index.ts';
@@ -8,6 +10,7 @@ import { Response as Lite, lazyResponses, serve } from '../../src/http/index.ts'
 import { LazyResponse } from '../../src/http/web-response.ts';
 
 const GlobalResponse = globalThis.Response;
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 type Args = [BodyInit | null | undefined, ResponseInit | undefined];
 const stream = (): ReadableStream<Uint8Array> =>
@@ -214,6 +217,37 @@ test('served: header inits seen before are copied, changed ones are not (values,
   });
   c.close();
   await sim.runUntil(server.close());
+});
+
+// In a child process: the parent has read the global Response already.
+function child(code: string): string {
+  return execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code],
+    { cwd: ROOT, encoding: 'utf8', timeout: 30_000 }).trim();
+}
+
+test('importing zergling/http reads no global Response (Node loads undici for that); the first Response made does', () => {
+  if (process.versions.bun !== undefined || 'Deno' in globalThis) return; // native Response: nothing to defer
+  const out = child(`
+    const undici = () => process.moduleLoadList.some((m) => m.includes('undici'));
+    const { Response, lazyResponses } = await import('./src/http/index.ts');
+    const atImport = undici();
+    const r = new Response('hi');
+    console.log(JSON.stringify([atImport, undici(), lazyResponses, r instanceof globalThis.Response, await r.text()]));`);
+  assert.equal(JSON.parse(out), [false, true, true, true, 'hi']);
+});
+
+test('where the look-alike cannot pass (probed at the first Response), every one made is the runtime\'s and lazyResponses turns false', () => {
+  if (process.versions.bun !== undefined || 'Deno' in globalThis) return;
+  const out = child(`
+    class Other { constructor(body, init) { this.body = body; this.status = init?.status ?? 200; } clone() { throw new Error('no'); }
+      static json(d) { return new Other(JSON.stringify(d)); } }
+    globalThis.Response = Other;
+    const { Response, lazyResponses: before } = await import('./src/http/index.ts');
+    const r = new Response('x', { status: 201 });
+    const j = Response.json({ a: 1 });
+    const m = await import('./src/http/index.ts');
+    console.log(JSON.stringify([before, m.lazyResponses, r instanceof Other, r.status, j instanceof Other, j.body]));`);
+  assert.equal(JSON.parse(out), [true, false, true, 201, true, '{"a":1}']);
 });
 
 test.run();
