@@ -49,6 +49,8 @@ export class HeadParser extends HeadFacts {
   #lastNonWs = 0;
   #nameStart = 0;
   #nameEnd = 0;
+  /** The method was the common GET, seen without the scan (method() then compares nothing). */
+  #get = false;
 
   constructor(limits: HeadLimits) {
     super(limits);
@@ -87,6 +89,7 @@ export class HeadParser extends HeadFacts {
 
   /** The method as a string: interned for the common ones. */
   method(buf: Uint8Array): string {
+    if (this.#get) return 'GET';
     const s = this.methodStart, n = this.methodEnd - s;
     for (let i = 0; i < METHODS.length; i++) {
       const m = METHODS[i]!;
@@ -136,8 +139,13 @@ export class HeadParser extends HeadFacts {
           break;
         case S_METHOD: {
           // GET, the common method, without the scan (its bytes are tchars).
-          if (p === this.methodStart && p + 3 < end && buf[p] === 0x47 && buf[p + 1] === 0x45 && buf[p + 2] === 0x54 && buf[p + 3] === SP) p += 3;
-          else while (p < end && TCHAR[buf[p]!] === 1) p++;
+          if (p === this.methodStart && p + 3 < end && buf[p] === 0x47 && buf[p + 1] === 0x45 && buf[p + 2] === 0x54 && buf[p + 3] === SP) {
+            p += 3;
+            this.#get = true;
+          } else {
+            this.#get = false;
+            while (p < end && TCHAR[buf[p]!] === 1) p++;
+          }
           if (p === end) break;
           if (buf[p] !== SP || p === this.methodStart) return this.fail(400, 'bad method');
           this.methodEnd = p;
