@@ -141,8 +141,8 @@ test('echo: incremental buffer consumption (IOU_PBUF_RING_INC)', async () => {
   }, { incremental: true, recvBufferSize: 65536, bufferRingEntries: 64 });
 });
 
-test('echo: ring flags are passed through (SQPOLL, or no DEFER_TASKRUN); the kernel\'s answer is in stats()', async () => {
-  for (const reactor of [{ sqpoll: true, sqThreadIdleMs: 10 }, { deferTaskrun: false }, { singleIssuer: false, deferTaskrun: false }]) {
+test('echo: ring flags are passed through (SQPOLL, DEFER_TASKRUN, or neither); the kernel\'s answer is in stats()', async () => {
+  for (const reactor of [{ sqpoll: true, sqThreadIdleMs: 10 }, { deferTaskrun: true }, { deferTaskrun: false }, { singleIssuer: false, deferTaskrun: false }]) {
     await withEchoServer(async (server, port) => {
       const s = await connect(port);
       for (let i = 0; i < 20; i++) {
@@ -151,6 +151,7 @@ test('echo: ring flags are passed through (SQPOLL, or no DEFER_TASKRUN); the ker
       }
       const flags = server.stats().ringFlags;
       if ('sqpoll' in reactor) assert.ok((flags & 0x2) !== 0 || flags === 0x1000 || flags === 0, `SQPOLL or a fallback (${flags.toString(16)})`);
+      else if (reactor.deferTaskrun === true) assert.ok((flags & 0x2000) !== 0 || (flags & 0x1000) === 0, `DEFER_TASKRUN, or the fallback without it (${flags.toString(16)})`);
       else assert.is(flags & 0x2000, 0, 'no DEFER_TASKRUN when not asked for');
       if ('singleIssuer' in reactor) assert.is(flags & 0x1000, 0, 'no SINGLE_ISSUER when not asked for');
       s.end();

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { coreModule } from '../../bridge/index.ts';
 import { instantiate } from '../../bridge/gen/reactor/reactor.js';
 import type { Reactor } from '../../bridge/backend.ts';
-import { RingFlags } from '../../src/options.ts';
+import { RingFlags, resolveOptions } from '../../src/options.ts';
 import { EV, ScriptedKernel, baseConfig, bytes, decode } from './scripted-host.ts';
 
 interface Probe { r: Reactor; memory: () => number; reallocs: number[]; alloc: (n: number) => number }
@@ -117,8 +117,10 @@ function connected(ringFlags: number, bufferRingEntries = 64): { k: ScriptedKern
   return { k, r, fds: serving(k, r, 16, ringFlags, bufferRingEntries) };
 }
 
-/** What listen() asks for by default (src/options.ts). */
-const DEFAULT_FLAGS = RingFlags.SINGLE_ISSUER | RingFlags.DEFER_TASKRUN;
+/** What listen() asks for by default (src/options.ts): SINGLE_ISSUER | COOP_TASKRUN. */
+const DEFAULT_FLAGS = resolveOptions({}).config.ringFlags;
+/** `deferTaskrun: true`: completions appear only after a GETEVENTS enter. */
+const DEFER_FLAGS = RingFlags.SINGLE_ISSUER | RingFlags.DEFER_TASKRUN;
 
 test('host calls per echoed request stay a handful; one enter per round', () => {
   const { k, r, fds } = connected(0);
@@ -141,12 +143,17 @@ test('host calls per echoed request stay a handful; one enter per round', () => 
   console.log(`  host calls per echoed request: ${perReq.toFixed(2)}`);
 });
 
-test('default config (SINGLE_ISSUER | DEFER_TASKRUN): a turn is one enter, submitting the writes with its GETEVENTS', () => {
+interface Turns { enters: { name: string; args: unknown[] }[]; submits: number; perReq: number; rounds: number; fds: number }
+
+/**
+ * The engine's turn (src/engine.ts), `rounds` times: one tick; what a turn
+ * writes goes out with the next turn's syscall. The "kernel" completes each
+ * send right after the call that submitted it, as loopback does (reaped by
+ * the next tick).
+ */
+function turns(ringFlags: number): Turns {
   // 256 buffers: each echo holds its buffer until the send's CQE, a turn later.
-  const { k, r, fds } = connected(DEFAULT_FLAGS, 256);
-  // The engine's turn (src/engine.ts): one tick; what a turn writes goes out
-  // with the next turn's enter. The "kernel" completes each send right after
-  // the enter that submitted it, as loopback does (reaped by the next tick).
+  const { k, r, fds } = connected(ringFlags, 256);
   const isSend = (op: string): boolean => op === 'send' || op === 'sendmsg';
   const completeSubmitted = (submitNo: number): void => {
     for (const s of k.sqes) {
@@ -172,18 +179,42 @@ test('default config (SINGLE_ISSUER | DEFER_TASKRUN): a turn is one enter, submi
     assert.ok((r.pending() & 4) !== 0, 'the tick reaped CQEs: no probe enter next');
   }
   assert.is(served, rounds * fds.length);
-  const enters = k.calls.slice(from).filter((c) => c.name === 'enter');
-  assert.is(enters.length, rounds, 'one enter per turn');
-  assert.ok(enters.every((c) => (Number(c.args[3]) & 1) === 1), 'each with GETEVENTS');
-  assert.ok(enters.filter((c) => Number(c.args[1]) > 0).length >= rounds / 2 - 1, 'the enters submit the writes');
-  assert.is(k.count('submit', from), 0, 'no separate submit');
-  const perReq = (k.calls.length - from) / served;
-  // One fused queue-send and one buf-ring-add per message; per turn the enter,
+  assert.ok(k.count('queueSend', from) + k.count('queueSendmsg', from) > 0, 'sends are fused calls');
+  return {
+    enters: k.calls.slice(from).filter((c) => c.name === 'enter'),
+    submits: k.count('submit', from),
+    perReq: (k.calls.length - from) / served,
+    rounds,
+    fds: fds.length,
+  };
+}
+
+test('default config (SINGLE_ISSUER | COOP_TASKRUN): a turn is one submit, and the CQEs are reaped without a syscall', () => {
+  assert.is(DEFAULT_FLAGS, RingFlags.SINGLE_ISSUER | RingFlags.COOP_TASKRUN);
+  const t = turns(DEFAULT_FLAGS);
+  // Without DEFER_TASKRUN the kernel posts completions as they happen, so the
+  // tick needs no GETEVENTS: it submits the previous turn's writes (the first
+  // turn has none) and peeks the CQ from shared memory.
+  assert.is(t.enters.length, 0, 'no GETEVENTS enter');
+  // A connection keeps one send in flight, and this kernel completes a send
+  // only after the tick that submitted it: every other turn has writes to submit.
+  assert.ok(t.submits <= t.rounds, `at most one submit per turn (${t.submits} in ${t.rounds})`);
+  assert.ok(t.submits >= t.rounds / 2 - 1, `the writes are submitted (${t.submits} in ${t.rounds})`);
+  // One fused queue-send and one buf-ring-add per message; per turn the submit,
   // a peek, a cq-advance and a buf-ring-advance (5 with slack). With get-sqe +
   // prep-send + sqe-set-data64 per SQE and a separate submit it was 4.32.
-  assert.ok(perReq <= 2 + 5 / fds.length, `host calls per echoed request: ${perReq}`);
-  assert.ok(k.count('queueSend', from) + k.count('queueSendmsg', from) > 0, 'sends are fused calls');
-  console.log(`  default config: ${(enters.length / rounds).toFixed(2)} enters per turn, host calls per echoed request: ${perReq.toFixed(2)} (4.32 with the three-call SQE path and a separate submit)`);
+  assert.ok(t.perReq <= 2 + 5 / t.fds, `host calls per echoed request: ${t.perReq}`);
+  console.log(`  default config: ${(t.submits / t.rounds).toFixed(2)} submits per turn, host calls per echoed request: ${t.perReq.toFixed(2)} (4.32 with the three-call SQE path)`);
+});
+
+test('deferTaskrun: true (SINGLE_ISSUER | DEFER_TASKRUN): a turn is one enter, submitting the writes with its GETEVENTS', () => {
+  const t = turns(DEFER_FLAGS);
+  assert.is(t.enters.length, t.rounds, 'one enter per turn');
+  assert.ok(t.enters.every((c) => (Number(c.args[3]) & 1) === 1), 'each with GETEVENTS');
+  assert.ok(t.enters.filter((c) => Number(c.args[1]) > 0).length >= t.rounds / 2 - 1, 'the enters submit the writes');
+  assert.is(t.submits, 0, 'no separate submit');
+  assert.ok(t.perReq <= 2 + 5 / t.fds, `host calls per echoed request: ${t.perReq}`);
+  console.log(`  DEFER_TASKRUN: ${(t.enters.length / t.rounds).toFixed(2)} enters per turn, host calls per echoed request: ${t.perReq.toFixed(2)}`);
 });
 
 test.run();

@@ -23,7 +23,7 @@ import { tokenHalves } from '../../bridge/backend.ts';
 
 const a = addon();
 const fds0 = fdCount();
-// The defaults of listen() (src/options.ts): SINGLE_ISSUER | DEFER_TASKRUN.
+// The defaults of listen() (src/options.ts): SINGLE_ISSUER | COOP_TASKRUN.
 const DEFAULT_FLAGS = resolveOptions({}).config.ringFlags;
 const ASYNC_CANCEL_ALL = 1;
 const ECANCELED = 125, ENOENT = 2;

@@ -286,7 +286,11 @@ bool zl_budget_waiting(uint32_t kernel_bufs) {
     /* Starved recvs with no buffer in the kernel wait for a buffer to come
      * back, which is itself a turn (a send CQE wakes the ring, a release
      * marks the engine dirty): no reason to poll for it. */
-    return (G.pressure && (G.armed_paused > 0 || G.armed_multishot > 0)) || (G.sn > 0 && kernel_bufs > 0);
+    /* A paused conn whose charge dropped (its last buffer came home with a
+     * send CQE) resumes only in a poll: nothing else may ever wake the ring
+     * for it, since its recv is not armed. */
+    return G.nresume > 0 || (G.pressure && (G.armed_paused > 0 || G.armed_multishot > 0)) ||
+           (G.sn > 0 && kernel_bufs > 0);
 }
 
 uint32_t zl_budget_paused(void) { return G.paused; }
