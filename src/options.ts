@@ -21,8 +21,8 @@ export interface ReactorOptions {
   singleIssuer?: boolean;
   /**
    * IORING_SETUP_DEFER_TASKRUN (needs singleIssuer, excludes sqpoll). Default false: completions then
-   * wait for the reactor's own enter, and under pipelined or bulk load that left the reactor and its
-   * peers idle (bench/README.md has the A/B).
+   * wait for the reactor's own enter (at most 20 run per enter, one enter per turn), and under
+   * pipelined or bulk load that left the reactor and its peers idle (bench/README.md has the A/B).
    */
   deferTaskrun?: boolean;
   /** IORING_SETUP_COOP_TASKRUN (no IPI to run task work). Default: true when deferTaskrun is off and sqpoll is off. */
@@ -220,9 +220,6 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   }
   const sqpoll = bool('options.reactor.sqpoll', r.sqpoll, false);
   const singleIssuer = bool('options.reactor.singleIssuer', r.singleIssuer, true);
-  // Off by default, measured: a GETEVENTS enter runs at most 20 deferred
-  // completions, and a turn that reaps them one enter at a time left the
-  // server and its peers idle under pipelined load (bench/README.md).
   const deferTaskrun = bool('options.reactor.deferTaskrun', r.deferTaskrun, false);
   if (deferTaskrun && !singleIssuer) {
     throw invalidArgValue('options.reactor.deferTaskrun', true, 'requires singleIssuer: true');

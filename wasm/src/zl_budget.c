@@ -285,10 +285,10 @@ void zl_budget_poll(uint32_t free_bufs, uint32_t kernel_bufs) {
 bool zl_budget_waiting(uint32_t kernel_bufs) {
     /* Starved recvs with no buffer in the kernel wait for a buffer to come
      * back, which is itself a turn (a send CQE wakes the ring, a release
-     * marks the engine dirty): no reason to poll for it. */
-    /* A paused conn whose charge dropped (its last buffer came home with a
-     * send CQE) resumes only in a poll: nothing else may ever wake the ring
-     * for it, since its recv is not armed. */
+     * marks the engine dirty): no reason to poll for it. A paused conn whose
+     * charge dropped (its last buffer came home with a send CQE) is the
+     * opposite: it resumes only in a poll, and with its recv not armed
+     * nothing may wake the ring for it. */
     return G.nresume > 0 || (G.pressure && (G.armed_paused > 0 || G.armed_multishot > 0)) ||
            (G.sn > 0 && kernel_bufs > 0);
 }
