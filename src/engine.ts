@@ -196,9 +196,10 @@ export class Engine implements ConnectionEngine {
   // native the eventfd is level-triggered and nothing reads it while the
   // reactor is busy, so a busy reactor costs libuv's poll plus one enter per
   // turn. Only a tick that reaped nothing lets the reactor sleep: it consumes
-  // the wake-up signal (quiesce) and ticks once more, an enter that runs all
-  // the deferred work left (the core asks for a full batch with a zero
-  // timeout after an empty tick), so no completion is left waiting unsignalled.
+  // the wake-up signal (quiesce) and ticks once more (on a DEFER_TASKRUN ring
+  // an enter that runs all the deferred work left: the core asks for a full
+  // batch with a zero timeout after an empty tick), so no completion is left
+  // waiting unsignalled.
   readonly #onReady = (): void => {
     if (this.alive) this.#schedule();
   };

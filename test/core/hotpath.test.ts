@@ -189,15 +189,15 @@ function turns(ringFlags: number): Turns {
   };
 }
 
-test('default config (SINGLE_ISSUER | COOP_TASKRUN): a turn is one submit, and the CQEs are reaped without a syscall', () => {
+test('default config (SINGLE_ISSUER | COOP_TASKRUN): a turn is at most one submit, and the CQEs are reaped without a syscall', () => {
   assert.is(DEFAULT_FLAGS, RingFlags.SINGLE_ISSUER | RingFlags.COOP_TASKRUN);
   const t = turns(DEFAULT_FLAGS);
   // Without DEFER_TASKRUN the kernel posts completions as they happen, so the
-  // tick needs no GETEVENTS: it submits the previous turn's writes (the first
-  // turn has none) and peeks the CQ from shared memory.
+  // tick needs no GETEVENTS: it submits the previous turn's writes, if any, and
+  // peeks the CQ from shared memory. A connection keeps one send in flight, and
+  // this kernel completes a send only after the tick that submitted it, so
+  // every other turn has writes to submit.
   assert.is(t.enters.length, 0, 'no GETEVENTS enter');
-  // A connection keeps one send in flight, and this kernel completes a send
-  // only after the tick that submitted it: every other turn has writes to submit.
   assert.ok(t.submits <= t.rounds, `at most one submit per turn (${t.submits} in ${t.rounds})`);
   assert.ok(t.submits >= t.rounds / 2 - 1, `the writes are submitted (${t.submits} in ${t.rounds})`);
   // One fused queue-send and one buf-ring-add per message; per turn the submit,
